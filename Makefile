@@ -1,0 +1,38 @@
+# Every target creates what it needs; nothing is assumed on the machine but python3.
+PYTHON ?= python3
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+PAIRS := oldest newest
+PYTEST_ARGS ?=
+
+# Never let uv fetch a Python build: use the interpreter this machine has.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: test test-oldest test-newest lint demo bench docs dist clean
+
+test: lint test-oldest test-newest
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip uv
+
+# One virtual environment per supported Airflow + cncf-kubernetes pair (ci/<pair>.txt).
+.venv-%/.installed: $(UV) pyproject.toml ci/%.txt
+	rm -rf .venv-$*
+	$(UV) venv --quiet --python $(PYTHON) .venv-$*
+	VIRTUAL_ENV=$(CURDIR)/.venv-$* $(UV) pip install --quiet -e ".[test,demo]" -r ci/$*.txt
+	touch $@
+
+test-%: .venv-%/.installed
+	@echo "== tests on the $* pair: $$(.venv-$*/bin/python -c 'import airflow, importlib.metadata as m; print("apache-airflow", airflow.__version__, "cncf-kubernetes", m.version("apache-airflow-providers-cncf-kubernetes"))' 2>/dev/null)"
+	.venv-$*/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: .venv-newest/.installed
+	.venv-newest/bin/ruff check airflow_vault_provider tests bench
+	.venv-newest/bin/mypy airflow_vault_provider
+
+bench: .venv-newest/.installed
+	.venv-newest/bin/python bench/injection_overhead.py
+
+clean:
+	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist .pytest_cache .mypy_cache .ruff_cache
