@@ -24,7 +24,8 @@ def _config_section() -> dict[str, Any]:
             "version_added": VERSION_ADDED,
             "type": option_type,
             "example": example,
-            "default": default,
+            # Airflow expands {AIRFLOW_HOME}-style templates in defaults with str.format.
+            "default": default.replace("{", "{{").replace("}", "}}"),
         }
         for name, (option_type, default, example, description) in OPTIONS.items()
     }
