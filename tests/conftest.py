@@ -1,0 +1,26 @@
+"""Shared fixtures: a real OpenBao dev server for the whole session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.openbao import OpenBaoServer, TokenReviewDouble, running_openbao
+
+
+@pytest.fixture(scope="session")
+def openbao() -> Iterator[OpenBaoServer]:
+    """A `bao server -dev` on 127.0.0.1, shared by the session, so each test enables its own mounts."""
+    with running_openbao() as server:
+        yield server
+
+
+@pytest.fixture
+def tokenreview_double() -> Iterator[TokenReviewDouble]:
+    """A loopback double of the Kubernetes TokenReview API, for the kubernetes auth method."""
+    double = TokenReviewDouble().start()
+    try:
+        yield double
+    finally:
+        double.stop()
