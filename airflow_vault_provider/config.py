@@ -230,7 +230,9 @@ class VaultInitConfig:
             for name, parts in secret_parts.items():
                 merged[name] = _secret_from_annotations(name, parts)
             changes["secrets"] = tuple(merged.values())
-            _check_secret_names(changes["secrets"], changes.get("token_file", self.token_file), "annotations")
+            _check_secret_names(
+                changes["secrets"], changes.get("token_file", self.token_file), "annotation vault.airflow/"
+            )
         return dataclasses.replace(self, **changes)
 
 
@@ -532,6 +534,6 @@ def _check_secret_names(secrets: tuple[SecretSpec, ...], token_file: str, origin
     for spec in secrets:
         if spec.name in reserved:
             raise VaultInitConfigError(
-                "secrets", spec.name, f"{origin} (secret file {spec.name!r})",
+                "secrets", spec.name, f"{origin} secrets (file {spec.name!r})",
                 f"{spec.name} is written by vault-init itself; choose another file name.",
             )
