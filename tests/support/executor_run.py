@@ -54,10 +54,8 @@ def write_template(path: Path, template: dict[str, Any]) -> str:
     return str(path)
 
 
-def configure(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kube_api: KubeApiServerDouble, **vault_init: str
-) -> None:
-    """Point Airflow's `[kubernetes_executor]` at the double and set `[vault_init]`."""
+def executor_settings(tmp_path: Path, kube_api: KubeApiServerDouble, **vault_init: str) -> dict[str, str]:
+    """Return the environment that points `[kubernetes_executor]` at the double and sets `[vault_init]`."""
     template = write_template(tmp_path / "pod_template.yaml", worker_template(["git-sync-init", "wait-for-db"]))
     settings = {
         "AIRFLOW__CORE__EXECUTOR": f"LocalExecutor,vault_k8s:{EXECUTOR_PATH}",
@@ -76,12 +74,19 @@ def configure(
         "AIRFLOW__VAULT_INIT__ROLE": "airflow-worker",
     }
     settings.update({f"AIRFLOW__VAULT_INIT__{key.upper()}": value for key, value in vault_init.items()})
-    for name, value in settings.items():
+    return settings
+
+
+def configure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kube_api: KubeApiServerDouble, **vault_init: str
+) -> None:
+    """Set `executor_settings` in this process's environment for the test's duration."""
+    for name, value in executor_settings(tmp_path, kube_api, **vault_init).items():
         monkeypatch.setenv(name, value)
 
 
-def started_executor() -> VaultKubernetesExecutor:
-    executor = VaultKubernetesExecutor()
+def started_executor(executor_class: type[Any] = VaultKubernetesExecutor) -> Any:
+    executor = executor_class()
     # A non-numeric scheduler job id makes the newest release skip its database check that
     # the task instance row is still queued by this scheduler; these tests have no rows.
     executor.job_id = "vault-test-scheduler"
@@ -89,7 +94,7 @@ def started_executor() -> VaultKubernetesExecutor:
     return executor
 
 
-def submit(executor: VaultKubernetesExecutor, tasks: list[TaskSpec]) -> dict[str, Any]:
+def submit(executor: Any, tasks: list[TaskSpec]) -> dict[str, Any]:
     """Submit ``tasks`` the way this Airflow version's scheduler does; return their keys by task id."""
     keys: dict[str, Any] = {}
     run_id = "manual__2026-01-01T00:00:00+00:00"
