@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.init_program import InitWorkspace
 from tests.support.openbao import OpenBaoServer, TokenReviewDouble, running_openbao
 
 
@@ -24,3 +26,9 @@ def tokenreview_double() -> Iterator[TokenReviewDouble]:
         yield double
     finally:
         double.stop()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> InitWorkspace:
+    """A temporary stand-in for a task pod in which to run the init program."""
+    return InitWorkspace(tmp_path)
