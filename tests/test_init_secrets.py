@@ -215,4 +215,4 @@ def test_existing_files_replaced_whole(
     assert openbao.client().auth.token.lookup(run.file("token"))["data"]["accessor"]
     assert (workspace.output_dir / "user").stat().st_ino != old_inode
     assert stat.S_IMODE((workspace.output_dir / "user").stat().st_mode) == 0o440
-    assert sorted(p.name for p in workspace.output_dir.iterdir()) == [contract.TOKEN_INFO_FILE_NAME, "token", "user"]
+    assert sorted(p.name for p in workspace.output_dir.iterdir()) == sorted([contract.TOKEN_INFO_FILE_NAME, "token", "user"])
