@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
+from tests.support.init_program import InitWorkspace  # noqa: E402
 from tests.support.openbao import OpenBaoServer, TokenReviewDouble, running_openbao  # noqa: E402
 
 
@@ -34,3 +36,9 @@ def tokenreview_double() -> Iterator[TokenReviewDouble]:
         yield double
     finally:
         double.stop()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> InitWorkspace:
+    """A temporary stand-in for a task pod in which to run the init program."""
+    return InitWorkspace(tmp_path)

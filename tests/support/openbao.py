@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -76,10 +77,15 @@ class OpenBaoServer:
     home: Path
     process: subprocess.Popen[bytes]
     log_path: Path
+    # The CA bundle that signed the server's certificate, when it serves TLS.
+    ca_cert: Path | None = None
 
     def client(self, token: str | None = None, namespace: str | None = None) -> hvac.Client:
         """Return an hvac client with an explicit token (the root token by default)."""
-        return hvac.Client(url=self.addr, token=token or self.root_token, namespace=namespace, timeout=10)
+        verify: str | bool = str(self.ca_cert) if self.ca_cert else True
+        return hvac.Client(
+            url=self.addr, token=token or self.root_token, namespace=namespace, timeout=10, verify=verify
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -95,31 +101,38 @@ class OpenBaoServer:
                 self.process.wait(timeout=_STOP_TIMEOUT_SECONDS)
 
 
-def start_openbao(port: int | None = None, wait: bool = True) -> OpenBaoServer:
-    """Start `bao server -dev` on 127.0.0.1 and, unless ``wait`` is false, wait for health."""
+def start_openbao(port: int | None = None, wait: bool = True, tls: bool = False) -> OpenBaoServer:
+    """Start `bao server -dev` on 127.0.0.1 and, unless ``wait`` is false, wait for health.
+
+    With ``tls``, the server generates a CA and a certificate for localhost and 127.0.0.1,
+    and serves https; the CA bundle is `OpenBaoServer.ca_cert`.
+    """
     binary = bao_binary()
     port = port or free_port()
     root_token = "root-" + secrets.token_hex(12)
     home = Path(tempfile.mkdtemp(prefix="openbao-home-"))
     log_path = home / "bao.log"
+    command = [
+        str(binary),
+        "server",
+        "-dev",
+        f"-dev-listen-address={LOOPBACK}:{port}",
+        f"-dev-root-token-id={root_token}",
+        "-dev-no-store-token",
+    ]
+    if tls:
+        command += ["-dev-tls", f"-dev-tls-cert-dir={home}"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                str(binary),
-                "server",
-                "-dev",
-                f"-dev-listen-address={LOOPBACK}:{port}",
-                f"-dev-root-token-id={root_token}",
-                "-dev-no-store-token",
-            ],
-            cwd=home,
-            env=clean_env(home),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            command, cwd=home, env=clean_env(home), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     server = OpenBaoServer(
-        addr=f"http://{LOOPBACK}:{port}", root_token=root_token, home=home, process=process, log_path=log_path
+        addr=f"{'https' if tls else 'http'}://{LOOPBACK}:{port}",
+        root_token=root_token,
+        home=home,
+        process=process,
+        log_path=log_path,
+        ca_cert=home / "vault-ca.pem" if tls else None,
     )
     if wait:
         try:
@@ -137,7 +150,8 @@ def wait_healthy(server: OpenBaoServer, timeout: float = _START_TIMEOUT_SECONDS)
         if server.process.poll() is not None:
             raise RuntimeError(f"bao server exited with code {server.process.returncode}:\n{server.log()}")
         try:
-            with urllib.request.urlopen(server.addr + "/v1/sys/health", timeout=2) as response:
+            context = ssl.create_default_context(cafile=str(server.ca_cert)) if server.ca_cert else None
+            with urllib.request.urlopen(server.addr + "/v1/sys/health", timeout=2, context=context) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -148,9 +162,9 @@ def wait_healthy(server: OpenBaoServer, timeout: float = _START_TIMEOUT_SECONDS)
 
 
 @contextlib.contextmanager
-def running_openbao(port: int | None = None) -> Iterator[OpenBaoServer]:
+def running_openbao(port: int | None = None, tls: bool = False) -> Iterator[OpenBaoServer]:
     """Run an OpenBao dev server for the duration of the block, then stop it."""
-    server = start_openbao(port)
+    server = start_openbao(port, tls=tls)
     try:
         yield server
     finally:
@@ -423,3 +437,101 @@ def enable_kubernetes(
             "token_ttl": "1h",
         },
     )
+
+
+class FileBackedOpenBao:
+    """A non-dev `bao server` with storage on disk: it survives restarts and starts sealed.
+
+    Tests use it where a dev server cannot help: a Vault that comes up sealed after the
+    program under test started, and is unsealed later.
+    """
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.addr = f"http://{LOOPBACK}:{self.port}"
+        self.home = Path(tempfile.mkdtemp(prefix="openbao-file-"))
+        self.root_token = ""
+        self._unseal_key = ""
+        self.process: subprocess.Popen[bytes] | None = None
+        config = self.home / "server.hcl"
+        (self.home / "data").mkdir()
+        cluster_port = free_port()
+        # OpenBao 2.x has no file storage; single-node integrated storage (raft) persists as well.
+        config.write_text(
+            f'storage "raft" {{\n  path = "{self.home / "data"}"\n  node_id = "node1"\n}}\n'
+            f'listener "tcp" {{\n  address = "{LOOPBACK}:{self.port}"\n'
+            f'  cluster_address = "{LOOPBACK}:{cluster_port}"\n  tls_disable = true\n}}\n'
+            f'api_addr = "{self.addr}"\n'
+            f'cluster_addr = "http://{LOOPBACK}:{cluster_port}"\n'
+        )
+        self._config = config
+
+    def start(self) -> None:
+        """Start the server process; it listens sealed until `unseal`."""
+        log = (self.home / "bao.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(bao_binary()), "server", f"-config={self._config}"],
+            cwd=self.home,
+            env=clean_env(self.home),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        self._wait_listening()
+
+    def initialize(self) -> None:
+        """Initialize the storage with one unseal key, and unseal."""
+        response = self._call("PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
+        self.root_token = response["root_token"]
+        self._unseal_key = response["keys"][0]
+        self.unseal()
+
+    def unseal(self) -> None:
+        self._call("PUT", "sys/unseal", {"key": self._unseal_key})
+        server = OpenBaoServer(self.addr, self.root_token, self.home, self._running(), self.home / "bao.log")
+        wait_healthy(server)
+
+    def client(self) -> hvac.Client:
+        return hvac.Client(url=self.addr, token=self.root_token, timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            OpenBaoServer(self.addr, self.root_token, self.home, self.process, self.home / "bao.log").stop()
+            self.process = None
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        if self.process is None:
+            raise RuntimeError("the file-backed OpenBao server is not started")
+        return self.process
+
+    def _wait_listening(self) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self._running().poll() is not None:
+                raise RuntimeError(f"bao server exited:\n{(self.home / 'bao.log').read_text(errors='replace')}")
+            try:
+                with socket.create_connection((LOOPBACK, self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"bao server did not listen on {self.addr} within {_START_TIMEOUT_SECONDS} s")
+
+    def _call(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.addr}/v1/{path}", data=json.dumps(body).encode(), method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data: dict[str, Any] = json.loads(response.read() or b"{}")
+            return data
+
+
+def wrapping_lookup(client: hvac.Client, wrapping_token: str) -> dict[str, Any]:
+    """Return the creation facts of a wrapping token without using it up; raises once it is used."""
+    response: dict[str, Any] = client.adapter.post("/v1/sys/wrapping/lookup", json={"token": wrapping_token})
+    return response
