@@ -9,7 +9,10 @@ also records it in the metadata database, as every `airflow dags` command does.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,12 +27,31 @@ def render(args: Any) -> None:
     from kubernetes.client import ApiClient
 
     try:
-        pod = build_worker_pod(args.dag_id, args.task_id, args.map_index, args.run_id)
+        with _stdout_to_stderr():
+            pod = build_worker_pod(args.dag_id, args.task_id, args.map_index, args.run_id)
     except (VaultInitConfigError, PodMutationHookException, PodReconciliationError) as error:
         cause = error.__cause__ or error
         raise SystemExit(f"Cannot render the worker pod of {args.dag_id}.{args.task_id}: {cause}") from None
 
     sys.stdout.write(yaml.safe_dump(ApiClient().sanitize_for_serialization(pod), sort_keys=False))
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send file descriptor 1 to stderr for the block, so stdout carries only the YAML.
+
+    Airflow 3 logs to stdout through handlers that hold their own reference to the stream,
+    so replacing `sys.stdout` would not move them; redirecting the descriptor does.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def build_worker_pod(dag_id: str, task_id: str, map_index: int = -1, run_id: str | None = None) -> Any:
