@@ -33,6 +33,7 @@ lint: .venv-newest/.installed
 
 bench: .venv-newest/.installed
 	.venv-newest/bin/python bench/injection_overhead.py
+	.venv-newest/bin/python bench/executor_throughput.py
 
 clean:
 	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist .pytest_cache .mypy_cache .ruff_cache
