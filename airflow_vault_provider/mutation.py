@@ -36,7 +36,7 @@ def pod_mutation_hook(pod: k8s.V1Pod) -> None:
     """Add the Vault init container to ``pod`` in place, as Airflow's hook contract requires.
 
     Idempotent: a pod injected by the executor, the operator or an earlier call, or built
-    from a template that already holds `vault-init`, ends with exactly one. Raises
+    from a template that already contains `vault-init`, ends with exactly one. Raises
     `TypeError` for anything but a `V1Pod` and `VaultInitConfigError` for invalid settings.
     """
     if not isinstance(pod, k8s.V1Pod):

@@ -3,8 +3,8 @@
 Both variants run the installed release's real `AirflowKubernetesScheduler` code on the same
 jobs and the same pod template (shaped like the official chart's: git-sync, a log sidecar,
 a secret-backed connection). The Vault variant is the same scheduler converted the way the
-executor's `start()` converts it, so every log line and metric of the real path is included;
-log output goes to /dev/null while measuring. Batches of the two variants alternate.
+executor's `start()` converts it, so every log line and metric of the real path is included.
+Log output goes to /dev/null while measuring. Batches of the two variants alternate.
 
 Two figures:
 - build: `_build_pod_request` (cncf-kubernetes releases that have it), the pod-building

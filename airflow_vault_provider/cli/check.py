@@ -1,7 +1,7 @@
 """`airflow vault-init check`: validate `[vault_init]`, reach Vault and optionally log in.
 
 Runs from wherever the command is started (a scheduler pod, a laptop with a port-forward),
-so it sees Vault through that network, not necessarily the task pods'. It prints what it
+so it reaches Vault through that network, not necessarily the task pods'. It prints what it
 checked and exits 1 with the reason on the first failure. It never prints a token.
 """
 
@@ -98,7 +98,7 @@ def read_health(config: VaultInitConfig) -> str:
         version = _field(body, "version")
         return _HEALTHY[status] + (f", version {version}" if version else "")
     state = _UNHEALTHY.get(status, f"answering {url} with HTTP {status}")
-    raise SystemExit(f"Vault at {config.vault_addr} is {state}; the init container could not log in.")
+    raise SystemExit(f"Vault at {config.vault_addr} is {state}, so vault-init containers cannot log in.")
 
 
 def login(config: VaultInitConfig) -> str:
@@ -131,7 +131,8 @@ def login(config: VaultInitConfig) -> str:
             )
         except subprocess.TimeoutExpired:
             raise SystemExit(
-                f"Login timed out after {config.login_timeout_seconds} s ([vault_init] login_timeout_seconds)."
+                f"Login timed out after {config.login_timeout_seconds} s ([vault_init] login_timeout_seconds). "
+                "Check the network path to Vault from here, or raise the timeout."
             ) from None
 
         if result.returncode != 0:

@@ -14,7 +14,7 @@ def get_vault_init_cli_commands() -> list[Any]:
     """Return the `vault-init` command group with its `render` and `check` subcommands."""
     from airflow.cli.cli_config import ActionCommand, Arg, GroupCommand, lazy_load_command
 
-    dag_id = Arg(("--dag-id",), required=True, help="ID of the DAG that holds the task.")
+    dag_id = Arg(("--dag-id",), required=True, help="ID of the DAG that contains the task.")
     task_id = Arg(("--task-id",), required=True, help="ID of the task to render the worker pod for.")
     map_index = Arg(
         ("--map-index",),

@@ -40,8 +40,8 @@ def render(args: Any) -> None:
 def _stdout_to_stderr() -> Iterator[None]:
     """Send file descriptor 1 to stderr for the block, so stdout carries only the YAML.
 
-    Airflow 3 logs to stdout through handlers that hold their own reference to the stream,
-    so replacing `sys.stdout` would not move them; redirecting the descriptor does.
+    Airflow 3 logs to stdout through handlers that keep their own reference to the stream.
+    Replacing `sys.stdout` would not move them, but redirecting the descriptor does.
     """
     sys.stdout.flush()
     saved = os.dup(1)
@@ -123,7 +123,7 @@ def _task_instance(dag_id: str, task_id: str, map_index: int, run_id: str | None
     if AIRFLOW_V_3_0_PLUS:
         from airflow.models.serialized_dag import SerializedDagModel
 
-        # The scheduler queues tasks of the serialized DAG that parsing just stored; taking
+        # The scheduler queues tasks of the serialized DAG that parsing just stored. Taking
         # the task from there gives the workload the same DAG id and DAG version.
         serialized = SerializedDagModel.get(dag_id)
         if serialized is None:

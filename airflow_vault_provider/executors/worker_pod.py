@@ -57,9 +57,9 @@ def task_key_of(pod: k8s.V1Pod) -> str:
 class WorkerPodPreparer:
     """Injects `vault-init` into worker pods with fixed settings, and reports each result.
 
-    ``failure`` is the exception class raised for an invalid per-task setting; the executor
-    passes cncf-kubernetes' `PodMutationHookException`, which its `sync()` already turns into
-    a failed task with the reason attached, leaving other tasks and the scheduler running.
+    ``failure`` is the exception class raised for an invalid per-task setting. The executor
+    passes cncf-kubernetes' `PodMutationHookException`, because its `sync()` already turns
+    that into a failed task with the reason attached and keeps the other tasks running.
     """
 
     def __init__(

@@ -87,8 +87,8 @@ def configure(
 
 def started_executor(executor_class: type[Any] = VaultKubernetesExecutor) -> Any:
     executor = executor_class()
-    # A non-numeric scheduler job id makes the newest release skip its database check that
-    # the task instance row is still queued by this scheduler; these tests have no rows.
+    # These tests have no task instance rows. A non-numeric scheduler job id makes the newest
+    # release skip its database check that the row is still queued by this scheduler.
     executor.job_id = "vault-test-scheduler"
     executor.start()
     return executor

@@ -1,4 +1,4 @@
-"""Scenarios run in a fresh interpreter whose AIRFLOW_HOME/config holds airflow_local_settings.py.
+"""Scenarios run in a fresh interpreter whose AIRFLOW_HOME/config contains airflow_local_settings.py.
 
 Airflow imports that file once, when `airflow` is first imported, so each scenario needs its
 own process. `python -m tests.support.hook_scenarios <scenario> <work dir>` prints one JSON

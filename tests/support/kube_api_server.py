@@ -1,8 +1,8 @@
 """A loopback double of the Kubernetes API server, for driving the real executor loop.
 
-No API server runs on the test machines, so `KubeApiServerDouble` answers the few calls the
-KubernetesExecutor makes: it records every pod creation body (as the real `kubernetes` and
-`kubernetes_asyncio` clients serialise it), answers pod watches with an empty stream after
+No API server runs on the test machines, so `KubeApiServerDouble` serves the few calls the
+KubernetesExecutor makes. It records every pod creation body (as the real `kubernetes` and
+`kubernetes_asyncio` clients serialise it), ends each pod watch with an empty stream after
 a short pause, and lists no pods. It listens on 127.0.0.1 only.
 """
 
@@ -22,7 +22,7 @@ _WATCH_PAUSE_SECONDS = 0.5
 
 
 class KubeApiServerDouble:
-    """Records `POST /api/v1/namespaces/<ns>/pods` bodies; answers watches and lists empty."""
+    """Records `POST /api/v1/namespaces/<ns>/pods` bodies and returns empty watches and lists."""
 
     def __init__(self) -> None:
         self.created_pods: list[dict[str, Any]] = []
