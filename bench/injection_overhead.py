@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support.pods import settings, worker_pod  # noqa: E402
+from airflow_vault_provider.injection import inject_vault_init
 
-from airflow_vault_provider.injection import inject_vault_init  # noqa: E402
+from support.pods import settings, worker_pod
 
 
 def main() -> None:
