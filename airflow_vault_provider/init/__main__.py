@@ -1,7 +1,7 @@
 """Entry point of `vault-init`: wait for Vault, log in, write the token and secrets, exit.
 
 Exit status 0 means every file is written. Any other status is an `ExitCode`, and the
-termination-message file then holds one line saying what failed and what to check.
+termination-message file then contains one line that states what failed and what to check.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class VaultToken:
 
 @dataclasses.dataclass(frozen=True)
 class Credentials:
-    """What the program logs in with, read from files and the environment before Vault is contacted."""
+    """Login credential, read from a file or the environment before any request to Vault."""
 
     # The service-account JWT for kubernetes and jwt, or the AppRole secret id or wrapping token.
     value: SensitiveText
@@ -99,7 +99,8 @@ def login(client: VaultClient, settings: Settings, credentials: Credentials) -> 
 def is_wrapping_token(secret_id: str, wrapping: str) -> bool:
     """Whether ``secret_id`` is a response-wrapping token rather than a plain secret id.
 
-    ``wrapping`` is "wrapped" or "plain" when the setting says so. On "auto", a UUID (what
+    ``wrapping`` is "wrapped" or "plain" when VAULT_INIT_APPROLE_SECRET_ID_WRAPPED is true or false.
+    On "auto", a UUID (what
     Vault generates as a secret id) is plain, a service token (`hvs.` or `s.` and at least 20
     base62 characters) is a wrapping token, and any other value is a custom plain secret id.
     """
@@ -159,7 +160,8 @@ def _unwrap_secret_id(client: VaultClient, settings: Settings, wrapping_token: s
 
     The lookup does not use the token up. It rejects a token that some other request than
     AppRole's secret-id generation created, for example a substituted one. The unwrap call
-    authenticates with the wrapping token itself, so Vault spends it exactly once.
+    sends the wrapping token itself as the request token, and Vault accepts a token for one
+    unwrap only.
     """
     register_sensitive(wrapping_token)
     invalid = (

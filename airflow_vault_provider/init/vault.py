@@ -33,7 +33,8 @@ _BACKOFF_MAX_SECONDS = 5.0
 # A standby without request forwarding redirects to the active node. Following a redirect
 # would resend the token to another address, so the program retries this one instead.
 _STANDBY_REDIRECTS = (307, 308)
-# 412: a performance standby has not yet caught up with a write; Vault asks clients to retry.
+# 412: a Vault Enterprise node has not yet seen a recent write (eventual consistency), which
+# clears on a later attempt.
 _RETRIED_CLIENT_ERRORS = (412, 429)
 _HEALTH_STATES = {
     472: "a disaster-recovery secondary",
@@ -43,7 +44,7 @@ _HEALTH_STATES = {
 
 
 class VaultResponseError(Exception):
-    """Vault answered with an error status; ``errors`` are Vault's own messages."""
+    """An error status from Vault, with Vault's own ``errors`` messages."""
 
     def __init__(self, status: int, errors: list[str]) -> None:
         self.status = status
@@ -142,7 +143,7 @@ class VaultClient:
         """Run ``attempt`` until it succeeds, fails for good, or the deadline passes.
 
         Transport failures, 5xx, 412, 429 and standby redirects are retried with backoff.
-        Any other error status is raised at once: retrying cannot change Vault's answer.
+        Any other error status is raised at once, because retrying cannot change the outcome.
         """
         number = 0
         while True:
@@ -180,7 +181,7 @@ class VaultClient:
             try:
                 self.request("GET", query, namespaced=False)
             except VaultResponseError as error:
-                # sys/health answers its states as status codes with a JSON body, not errors.
+                # sys/health returns its states as status codes with a JSON body, not as errors.
                 if error.status in _HEALTH_STATES:
                     raise VaultResponseError(503, [_HEALTH_STATES[error.status]]) from None
                 raise
@@ -193,7 +194,7 @@ def _transient_problem(error: VaultResponseError) -> str:
         return "a standby node that does not forward requests"
     if error.status == 503 and error.errors and error.errors[0] in _HEALTH_STATES.values():
         return error.errors[0]
-    return f"answering HTTP {error.status} ({error.reason})"
+    return f"returning HTTP {error.status} ({error.reason})"
 
 
 def _decode(raw: bytes, status: int) -> dict[str, Any]:
@@ -206,7 +207,7 @@ def _decode(raw: bytes, status: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InitError(
             ExitCode.UNEXPECTED_RESPONSE,
-            f"Vault answered HTTP {status} with a body that is not a JSON object. Check that "
+            f"Vault returned HTTP {status} with a body that is not a JSON object. Check that "
             f"{contract.ENV_VAULT_ADDR} points at Vault itself and not at a proxy or another service.",
         )
     return data
