@@ -27,7 +27,7 @@ from tests.support.openbao import (
     write_policy,
 )
 
-# Every variable the program reads; the injector must set none other (besides Python's own).
+# Every variable the program reads. The injector must set no other, besides Python's own.
 PROGRAM_VARIABLES = {value for name, value in vars(contract).items() if name.startswith("ENV_")}
 PYTHON_VARIABLES = {"PYTHONDONTWRITEBYTECODE"}
 

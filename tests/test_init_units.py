@@ -135,7 +135,7 @@ def test_render_env_quotes_values() -> None:
     assert content == "A=plain\nB='it'\"'\"'s $HOME'\nC=5\nD='{\"n\":true}'\n"
 
 
-def test_render_env_rejects_key_without_value() -> None:
+def test_render_env_bad_key_hides_value() -> None:
     with pytest.raises(InitError) as caught:
         render_env(SecretRequest("x.env", "kv/x", "env"), {"1abc": "hidden-value"})
 
