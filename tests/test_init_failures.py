@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
 import threading
@@ -355,3 +356,48 @@ def test_vault_token_env_is_ignored(openbao: OpenBaoServer, workspace: InitWorks
     assert run.returncode == ExitCode.LOGIN_DENIED
     assert not (workspace.output_dir / "token").exists()
     assert not (workspace.output_dir / contract.TOKEN_INFO_FILE_NAME).exists()
+
+
+def test_https_to_plain_listener_fails_fast(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
+    addr = openbao.addr.replace("http://", "https://")
+    env = _approle_env(workspace, addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
+    env[contract.ENV_TIMEOUT_SECONDS] = "60"
+
+    run = workspace.run(env)
+
+    assert run.returncode == ExitCode.VAULT_UNAVAILABLE
+    assert "TLS handshake" in run.termination_message
+    assert run.elapsed < 10
+
+
+class NotVaultHandler(http.server.BaseHTTPRequestHandler):
+    """A web server that is not Vault: every path returns 404 with an HTML page."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Not Found</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_address_of_another_service(workspace: InitWorkspace) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotVaultHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        addr = f"http://127.0.0.1:{server.server_address[1]}"
+        env = _approle_env(workspace, addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
+        env[contract.ENV_TIMEOUT_SECONDS] = "60"
+        run = workspace.run(env)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert run.returncode == ExitCode.UNEXPECTED_RESPONSE
+    assert f"{addr}/v1/sys/health returned HTTP 404" in run.termination_message
+    assert run.elapsed < 10

@@ -131,11 +131,13 @@ class VaultClient:
             error.close()
             raise VaultResponseError(error.code, _error_messages(raw, error.code)) from None
         except urllib.error.URLError as error:
-            if isinstance(error.reason, ssl.SSLCertVerificationError):
+            if isinstance(error.reason, ssl.SSLError) and _is_tls_misconfiguration(error.reason):
                 raise _tls_failure(self.addr, error.reason) from None
             raise VaultUnreachableError(_describe(error.reason)) from None
-        except ssl.SSLCertVerificationError as error:
-            raise _tls_failure(self.addr, error) from None
+        except ssl.SSLError as error:
+            if _is_tls_misconfiguration(error):
+                raise _tls_failure(self.addr, error) from None
+            raise VaultUnreachableError(_describe(error)) from None
         except (OSError, http.client.HTTPException) as error:
             raise VaultUnreachableError(_describe(error)) from None
 
@@ -186,7 +188,15 @@ class VaultClient:
                     raise VaultResponseError(503, [_HEALTH_STATES[error.status]]) from None
                 raise
 
-        self.retrying("waiting for Vault", check)
+        try:
+            self.retrying("waiting for Vault", check)
+        except VaultResponseError as error:
+            raise InitError(
+                ExitCode.UNEXPECTED_RESPONSE,
+                f"{self.addr}/v1/sys/health returned HTTP {error.status} ({error.reason}), which Vault never "
+                f"returns there. Check that {contract.ENV_VAULT_ADDR} points at Vault itself and not at a proxy "
+                "or another service.",
+            ) from None
 
 
 def _transient_problem(error: VaultResponseError) -> str:
@@ -231,12 +241,28 @@ def _describe(reason: object) -> str:
     return scrub(str(reason)) or reason.__class__.__name__
 
 
-def _tls_failure(addr: str, error: ssl.SSLCertVerificationError) -> InitError:
+def _is_tls_misconfiguration(error: ssl.SSLError) -> bool:
+    """Whether a TLS error comes from settings, not from the network, so retrying cannot help.
+
+    An unexpected end of the connection during the handshake is left to the retries: a
+    restarting Vault or a load balancer can cause it.
+    """
+    transient = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+    return not isinstance(error, transient)
+
+
+def _tls_failure(addr: str, error: ssl.SSLError) -> InitError:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return InitError(
+            ExitCode.VAULT_UNAVAILABLE,
+            f"TLS verification of Vault at {addr} failed: {error.verify_message or error.reason}. Check "
+            f"{contract.ENV_VAULT_CACERT} (the CA bundle, [vault_init] ca_cert_secret) and "
+            f"{contract.ENV_TLS_SERVER_NAME} (a name in Vault's certificate).",
+        )
     return InitError(
         ExitCode.VAULT_UNAVAILABLE,
-        f"TLS verification of Vault at {addr} failed: {error.verify_message or error.reason}. Check "
-        f"{contract.ENV_VAULT_CACERT} (the CA bundle, [vault_init] ca_cert_secret) and "
-        f"{contract.ENV_TLS_SERVER_NAME} (a name in Vault's certificate).",
+        f"TLS handshake with Vault at {addr} failed: {error.reason or error.__class__.__name__}. Check that "
+        f"{contract.ENV_VAULT_ADDR} starts with https:// only when Vault's listener serves TLS.",
     )
 
 
