@@ -15,9 +15,9 @@ from airflow_vault_provider import contract
 from airflow_vault_provider.init.errors import ExitCode
 from tests.support.init_program import InitWorkspace
 from tests.support.openbao import (
-    FileBackedOpenBao,
     JwtSigner,
     OpenBaoServer,
+    PersistentOpenBao,
     TokenReviewDouble,
     enable_approle,
     enable_engine,
@@ -47,7 +47,7 @@ def _approle_env(workspace: InitWorkspace, addr: str, mount: str, role_id: str, 
 
 
 def test_vault_starting_late_and_sealed(workspace: InitWorkspace) -> None:
-    vault = FileBackedOpenBao()
+    vault = PersistentOpenBao()
     try:
         vault.start()
         vault.initialize()

@@ -242,7 +242,7 @@ def _describe(reason: object) -> str:
 
 
 def _is_tls_misconfiguration(error: ssl.SSLError) -> bool:
-    """Whether a TLS error comes from settings, not from the network, so retrying cannot help.
+    """Return whether a TLS error comes from the settings rather than the network, so retrying cannot help.
 
     An unexpected end of the connection during the handshake is left to the retries: a
     restarting Vault or a load balancer can cause it.
