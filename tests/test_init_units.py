@@ -16,7 +16,13 @@ from airflow_vault_provider.init.files import check_writable, write_atomic, writ
 from airflow_vault_provider.init.login import VaultToken, is_wrapping_token
 from airflow_vault_provider.init.render import render_env, render_json, render_raw, render_token_info
 from airflow_vault_provider.init.settings import SecretRequest, SensitiveText, load_settings
-from airflow_vault_provider.init.vault import Deadline, VaultResponseError, backoff_delay
+from airflow_vault_provider.init.vault import (
+    Deadline,
+    VaultClient,
+    VaultResponseError,
+    VaultUnreachableError,
+    backoff_delay,
+)
 from airflow_vault_provider.init.vault_secrets import MountInfo, api_path_for, is_kv2
 
 BASE_ENV = {
@@ -237,3 +243,49 @@ def test_termination_message_is_one_line(tmp_path: Path) -> None:
     assert len(content) <= 4096
     assert content.decode().startswith("first second third é")
     assert write_termination_message(str(tmp_path / "missing" / "log"), "x") is False
+
+
+def _client(timeout: float) -> VaultClient:
+    settings = load_settings(BASE_ENV | {contract.ENV_VAULT_ADDR: "http://127.0.0.1:1"})
+    return VaultClient(settings, Deadline(timeout))
+
+
+def test_retrying_until_success() -> None:
+    outcomes: list[Exception | None] = [
+        VaultUnreachableError("refused"),
+        VaultResponseError(503, ["Vault is sealed"]),
+        None,
+    ]
+
+    def attempt() -> str:
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+        return "done"
+
+    assert _client(10).retrying("test", attempt) == "done"
+    assert outcomes == []
+
+
+def test_retrying_raises_client_error_at_once() -> None:
+    calls = []
+
+    def attempt() -> None:
+        calls.append(1)
+        raise VaultResponseError(403, ["permission denied"])
+
+    with pytest.raises(VaultResponseError):
+        _client(10).retrying("test", attempt)
+    assert len(calls) == 1
+
+
+def test_retrying_stops_at_deadline() -> None:
+    def attempt() -> None:
+        raise VaultUnreachableError("connection refused")
+
+    with pytest.raises(InitError) as caught:
+        _client(0.5).retrying("login", attempt)
+
+    assert caught.value.code == ExitCode.VAULT_UNAVAILABLE
+    assert "during login" in caught.value.message
+    assert "connection refused" in caught.value.message
