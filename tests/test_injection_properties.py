@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from kubernetes.client import models as k8s
 
 from airflow_vault_provider import contract
 from airflow_vault_provider.injection import inject_vault_init
-from support.pods import serialise, settings
+from tests.support.pods import serialise, settings
 
-_OURS = {contract.INIT_CONTAINER_NAME, contract.SECRETS_VOLUME_NAME, contract.SA_TOKEN_VOLUME_NAME, contract.CA_VOLUME_NAME}
+_OURS = {
+    contract.INIT_CONTAINER_NAME,
+    contract.SECRETS_VOLUME_NAME,
+    contract.SA_TOKEN_VOLUME_NAME,
+    contract.CA_VOLUME_NAME,
+}
 _OUR_ENV = {"VAULT_ADDR", "VAULT_TOKEN_FILE", "VAULT_NAMESPACE", "VAULT_CACERT"}
 
 names = st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=8).map(lambda s: "c" + s)
@@ -41,7 +47,9 @@ def pods(draw):
     regular.insert(position, base)
     volumes = draw(st.lists(volume_names, max_size=4))
     annotations = draw(
-        st.dictionaries(st.sampled_from(["team", "owner", "vault.airflow/role"]), st.sampled_from(["x", "billing"]), max_size=2)
+        st.dictionaries(
+            st.sampled_from(["team", "owner", "vault.airflow/role"]), st.sampled_from(["x", "billing"]), max_size=2
+        )
     )
     return k8s.V1Pod(
         metadata=k8s.V1ObjectMeta(
@@ -123,7 +131,7 @@ def test_foreign_pieces_kept_in_order(pod, config):
     assert foreign(after.get("initContainers")) == foreign(before.get("initContainers"))
     assert foreign(after.get("volumes")) == foreign(before.get("volumes"))
     assert [c["name"] for c in after["containers"]] == [c["name"] for c in before["containers"]]
-    for old, new in zip(before["containers"], after["containers"]):
+    for old, new in zip(before["containers"], after["containers"], strict=True):
         assert foreign(new.get("volumeMounts")) == foreign(old.get("volumeMounts"))
         old_env = [e for e in old.get("env", ()) if e["name"] not in _OUR_ENV]
         new_env = [e for e in new.get("env", ()) if e["name"] not in _OUR_ENV]

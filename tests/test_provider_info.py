@@ -18,7 +18,9 @@ BIN = Path(sys.executable).parent
 
 
 def test_entry_point_is_registered():
-    found = [ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_vault_provider")]
+    found = [
+        ep for ep in entry_points(group="apache_airflow_provider") if ep.value.startswith("airflow_vault_provider")
+    ]
 
     assert [ep.value for ep in found] == ["airflow_vault_provider.get_provider_info:get_provider_info"]
     assert found[0].load()() == get_provider_info()
