@@ -304,3 +304,42 @@ def test_executor_loads_from_core_executor(executors: str, tmp_path: Path) -> No
     loaded, alias = result.stdout.split()[-2:]
     assert loaded == EXECUTOR_PATH
     assert alias == ("vault_k8s" if "vault_k8s:" in executors else "None")
+
+
+def test_executor_env_added_to_base() -> None:
+    pod = worker_pod_model(env=[k8s.V1EnvVar(name="A", value="1")])
+
+    result = worker_pod.with_executor_env(pod, "LocalExecutor,vault_k8s:x.Y")
+
+    (base_container,) = [c for c in result.spec.containers if c.name == "base"]
+    assert [(v.name, v.value) for v in base_container.env] == [
+        ("A", "1"),
+        ("AIRFLOW__CORE__EXECUTOR", "LocalExecutor,vault_k8s:x.Y"),
+    ]
+    assert [v.name for v in pod.spec.containers[1].env] == ["A"]
+    assert result.spec.containers[0] is pod.spec.containers[0]
+
+
+def test_executor_env_existing_value_kept() -> None:
+    pod = worker_pod_model(env=[k8s.V1EnvVar(name="AIRFLOW__CORE__EXECUTOR", value="LocalExecutor")])
+
+    assert worker_pod.with_executor_env(pod, "vault_k8s:x.Y") is pod
+
+
+def test_executor_env_empty_list_skipped() -> None:
+    pod = worker_pod_model(env=None)
+
+    assert worker_pod.with_executor_env(pod, "") is pod
+
+
+def worker_pod_model(env: list[k8s.V1EnvVar] | None) -> k8s.V1Pod:
+    """A pod whose task container `base` comes second, after a sidecar."""
+    return k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(name="p", namespace="airflow"),
+        spec=k8s.V1PodSpec(
+            containers=[
+                k8s.V1Container(name="log-shipper", image="fluent/fluent-bit:3.1"),
+                k8s.V1Container(name="base", image="registry.example.com/airflow:3", env=env),
+            ]
+        ),
+    )
