@@ -18,7 +18,8 @@ from airflow_vault_provider.injection.models import Model, build
 
 EXECUTOR_ENV = "AIRFLOW__CORE__EXECUTOR"
 _BASE_CONTAINER_NAME = "base"
-# Annotations PodGenerator writes on every worker pod, in the order of a task instance key.
+# PodGenerator annotates every worker pod with these, in task-instance-key order; map_index
+# only appears on mapped tasks.
 _TASK_ANNOTATIONS = ("dag_id", "task_id", "run_id", "try_number", "map_index")
 
 
