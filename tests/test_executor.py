@@ -213,6 +213,20 @@ def test_role_not_required_when_injection_is_opt_in(
     assert env_of(vault_init(pods["opted_in"]))["VAULT_INIT_ROLE"] == "team-a"
 
 
+def test_disabled_injection_leaves_pods(
+    run_executor: Any, monkeypatch: pytest.MonkeyPatch, kube_api: KubeApiServerDouble
+) -> None:
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ENABLED", "False")
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE", "")
+
+    run_executor([TaskSpec("plain")])
+
+    pod = kube_api.pods_by_task()["plain"]
+    assert init_names(pod) == ["git-sync-init", "wait-for-db"]
+    assert "vault.airflow/status" not in pod["metadata"]["annotations"]
+    assert "AIRFLOW__CORE__EXECUTOR" in env_of(base(pod))
+
+
 def test_worker_gets_executor_list(run_executor: Any, kube_api: KubeApiServerDouble) -> None:
     run_executor([TaskSpec("plain")])
 
