@@ -94,7 +94,7 @@ def _target_indexes(containers: list[k8s.V1Container], settings: VaultInitConfig
     names = [container.name for container in containers]
     base = names.index(_BASE_CONTAINER_NAME) if _BASE_CONTAINER_NAME in names else 0
     if settings.target_containers == ("all",):
-        return [base] + [index for index in range(len(names)) if index != base]
+        return [base, *(index for index in range(len(names)) if index != base)]
 
     indexes = []
     for wanted in settings.target_containers:

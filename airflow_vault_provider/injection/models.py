@@ -9,6 +9,7 @@ configuration instead. It is only read, for client-side validation of field valu
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kubernetes.client import Configuration
@@ -18,7 +19,7 @@ _SHARED_CONFIGURATION = Configuration()
 Model = TypeVar("Model")
 
 
-def build(model_class: type[Model], **fields: Any) -> Model:
+def build(model_class: Callable[..., Model], **fields: Any) -> Model:
     """Return ``model_class(**fields)`` without copying the default configuration."""
     return model_class(local_vars_configuration=_SHARED_CONFIGURATION, **fields)
 

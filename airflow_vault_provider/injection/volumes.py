@@ -64,20 +64,24 @@ def init_container_mounts(config: VaultInitConfig) -> list[k8s.V1VolumeMount]:
     mounts = [build(k8s.V1VolumeMount, name=contract.SECRETS_VOLUME_NAME, mount_path=config.mount_path)]
     if uses_service_account_token(config):
         mounts.append(
-            build(k8s.V1VolumeMount, name=contract.SA_TOKEN_VOLUME_NAME, mount_path=contract.SA_TOKEN_DIR, read_only=True)
+            build(
+                k8s.V1VolumeMount, name=contract.SA_TOKEN_VOLUME_NAME, mount_path=contract.SA_TOKEN_DIR, read_only=True
+            )
         )
     if config.ca_cert_secret:
-        mounts.append(build(k8s.V1VolumeMount, name=contract.CA_VOLUME_NAME, mount_path=contract.CA_DIR, read_only=True))
+        mounts.append(
+            build(k8s.V1VolumeMount, name=contract.CA_VOLUME_NAME, mount_path=contract.CA_DIR, read_only=True)
+        )
     return mounts
 
 
 def task_container_mounts(config: VaultInitConfig) -> list[k8s.V1VolumeMount]:
     """Return the read-only mounts of a task container: secrets, and the CA bundle if any."""
-    mounts = [
-        build(k8s.V1VolumeMount, name=contract.SECRETS_VOLUME_NAME, mount_path=config.mount_path, read_only=True)
-    ]
+    mounts = [build(k8s.V1VolumeMount, name=contract.SECRETS_VOLUME_NAME, mount_path=config.mount_path, read_only=True)]
     if config.ca_cert_secret:
-        mounts.append(build(k8s.V1VolumeMount, name=contract.CA_VOLUME_NAME, mount_path=contract.CA_DIR, read_only=True))
+        mounts.append(
+            build(k8s.V1VolumeMount, name=contract.CA_VOLUME_NAME, mount_path=contract.CA_DIR, read_only=True)
+        )
     return mounts
 
 
