@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kube_api_double import KubeApiDouble
-from operator_support import (
+
+from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator
+from tests.support.kube_api import KubeApiDouble
+from tests.support.operator_task import (
     NAMESPACE,
     TASK_IMAGE,
     WORKER_IMAGE,
@@ -23,8 +25,6 @@ from operator_support import (
     validate,
     vault_conf,
 )
-
-from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator
 
 __all__ = ["vault_conf"]
 

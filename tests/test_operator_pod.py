@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from airflow.providers.cncf.kubernetes.operators import pod as kpo_module
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-from kube_api_double import KubeApiDouble
 from kubernetes.client import models as k8s
-from operator_support import (
+
+from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
+from airflow_vault_provider.injection import inject_vault_init, is_injected
+from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator
+from tests.support.kube_api import KubeApiDouble
+from tests.support.operator_task import (
     NAMESPACE,
     TASK_IMAGE,
     VAULT_ADDR,
@@ -30,10 +34,6 @@ from operator_support import (
     validate,
     vault_conf,
 )
-
-from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
-from airflow_vault_provider.injection import inject_vault_init, is_injected
-from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator
 
 __all__ = ["vault_conf"]
 

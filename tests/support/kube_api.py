@@ -57,7 +57,9 @@ class KubeApiDouble:
             "kind": "Config",
             "clusters": [{"name": "double", "cluster": {"server": self.url}}],
             "users": [{"name": "double", "user": {}}],
-            "contexts": [{"name": "double", "context": {"cluster": "double", "user": "double", "namespace": namespace}}],
+            "contexts": [
+                {"name": "double", "context": {"cluster": "double", "user": "double", "namespace": namespace}}
+            ],
             "current-context": "double",
         }
         path.write_text(json.dumps(config))
@@ -157,7 +159,7 @@ def _matches(labels: dict[str, str], selector: str) -> bool:
 
 def _handler_for(api: KubeApiDouble) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def do_GET(self) -> None:
@@ -209,7 +211,7 @@ def _handler_for(api: KubeApiDouble) -> type[BaseHTTPRequestHandler]:
                 self._not_handled(method)
                 return
             if pod is None:
-                self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404})
+                self._send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404})
             else:
                 self._send(200, pod)
 
