@@ -95,7 +95,7 @@ def check_annotations(annotations: Mapping[str, str], sources: Mapping[str, str]
     except VaultInitConfigError as error:
         argument = sources.get(error.key) or _argument_for_key(error.key)
         raise VaultInitConfigError(
-            error.key, error.value, f"{error.origin}, from argument {argument} of task {task_id!r}", error.fix
+            error.key, error.value, f"{argument} of task {task_id!r} ({error.origin})", error.fix
         ) from None
 
 
