@@ -1,0 +1,1 @@
+"""The Kubernetes executor entry point: `VaultKubernetesExecutor` and its pod-building hook."""
