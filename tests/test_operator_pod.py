@@ -15,6 +15,7 @@ from airflow.providers.cncf.kubernetes.operators import pod as kpo_module
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from kubernetes.client import models as k8s
 
+from airflow_vault_provider import mutation
 from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
 from airflow_vault_provider.injection import inject_vault_init, is_injected
 from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator
@@ -246,23 +247,59 @@ def test_custom_base_container_name(vault_conf):
     assert_one_vault_init(body, base_container="main")
 
 
-def test_hook_installed_as_well(vault_conf, monkeypatch):
+@pytest.fixture
+def fallback_hook(monkeypatch):
+    """Install airflow_vault_provider.mutation.pod_mutation_hook as airflow_local_settings would."""
     calls = []
 
-    def pod_mutation_hook(pod: k8s.V1Pod) -> None:
-        # What airflow_vault_provider.mutation.pod_mutation_hook does: inject, then copy back in place.
-        calls.append(pod.metadata.name)
-        injected = inject_vault_init(pod, VaultInitConfig.from_airflow_conf())
-        pod.metadata = injected.metadata
-        pod.spec = injected.spec
+    def recording_hook(pod: k8s.V1Pod) -> None:
+        calls.append(is_injected(pod))
+        mutation.pod_mutation_hook(pod)
 
-    monkeypatch.setattr(kpo_module, "pod_mutation_hook", pod_mutation_hook)
+    mutation.clear_settings_cache()
+    monkeypatch.setattr(kpo_module, "pod_mutation_hook", recording_hook)
+    yield calls
+    mutation.clear_settings_cache()
+
+
+def test_hook_installed_as_well(vault_conf, fallback_hook):
     body = build(make_operator(vault_secrets={"db.json": "secret/data/etl/db"}))
 
-    assert len(calls) == 1
+    assert fallback_hook == [False]
     assert_one_vault_init(body)
     assert env_of(init_container(body))["VAULT_INIT_ROLE"] == "etl-reader"
     assert "db.json" in env_of(init_container(body))["VAULT_INIT_SECRETS"]
+
+
+def test_hook_with_xcom_and_template(vault_conf, fallback_hook, tmp_path):
+    template = tmp_path / "pod.yaml"
+    template.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {}\nspec:\n  initContainers:\n"
+        "    - {name: vault-init, image: vendor/vault-agent:1.0}\n"
+        "  containers:\n    - {name: base, image: placeholder}\n"
+    )
+
+    body = build(make_operator(pod_template_file=str(template), do_xcom_push=True))
+
+    assert len(fallback_hook) == 1
+    assert_one_vault_init(body)
+    assert init_container(body)["image"] == WORKER_IMAGE
+
+
+def test_hook_disabled_operator_injects(vault_conf, fallback_hook):
+    vault_conf.setenv("AIRFLOW__VAULT_INIT__ENABLED", "False")
+
+    body = build(make_operator())
+
+    assert fallback_hook == [False]
+    assert_one_vault_init(body)
+
+
+def test_hook_respects_vault_inject_false(vault_conf, fallback_hook):
+    body = build(make_operator(vault_inject=False))
+
+    assert fallback_hook == [False]
+    assert names(body["spec"].get("initContainers")) == []
 
 
 def test_inject_twice_changes_nothing(vault_conf):
