@@ -36,7 +36,7 @@ with DAG(
 
     @task(executor_config={"pod_override": VAULT_POD_OVERRIDE})
     def read_with_pod_token() -> list[str]:
-        """Log in nowhere: reuse the token vault-init wrote, then read a secret with hvac."""
+        """Read a secret with hvac, using the token vault-init wrote instead of logging in again."""
         import json
         import os
 

@@ -1,7 +1,7 @@
 """The stock KubernetesPodOperator with the fallback pod mutation hook.
 
 For deployments that keep the stock executor and operators. `airflow_local_settings.py`
-on the workers (and on the scheduler, for executor pods) holds one line:
+on the workers (and on the scheduler, for executor pods) contains one line:
 
     from airflow_vault_provider.mutation import pod_mutation_hook
 

@@ -16,7 +16,7 @@ from airflow_vault_provider import contract
 from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
 from airflow_vault_provider.options import DEPLOYMENT_ONLY, OPTIONS, annotation_for
 
-# Jinja's default delimiters. A value holding one is rendered at task start, so its check waits.
+# Jinja's default delimiters. A value containing one is rendered at task start, so its check waits.
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 # The name part of an annotation key: at most 63 characters, alphanumeric at both ends.
@@ -29,7 +29,7 @@ _PARSE_CHECK_CONFIG = VaultInitConfig(vault_addr="https://parse-check.invalid")
 
 
 def is_templated(value: object) -> bool:
-    """Whether ``value`` (or any string inside it) still holds a Jinja expression."""
+    """Whether ``value`` (or any string inside it) still contains a Jinja expression."""
     if isinstance(value, str):
         return any(marker in value for marker in _TEMPLATE_MARKERS)
     if isinstance(value, Mapping):

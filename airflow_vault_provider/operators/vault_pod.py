@@ -37,8 +37,8 @@ class VaultKubernetesPodOperator(KubernetesPodOperator):
     :param vault_settings: other ``[vault_init]`` keys to override for this task, such as
         ``{"token_file": "vault-token"}``; every key but ``enabled`` and ``inject_by_default``.
 
-    The operator injects whenever ``vault_inject`` is True, whatever ``[vault_init] enabled``
-    and ``inject_by_default`` say: those switches govern the executor and the mutation hook.
+    The operator injects whenever ``vault_inject`` is True, regardless of ``[vault_init] enabled``
+    and ``inject_by_default``, which switch only the executor and the mutation hook.
     """
 
     template_fields: Sequence[str] = (*KubernetesPodOperator.template_fields, "vault_role", "vault_secrets")
@@ -83,9 +83,11 @@ class VaultKubernetesPodOperator(KubernetesPodOperator):
 
         if config is None:
             return pod
+        # NOTE: a pod template that carries the injected mark (for example a saved copy of an
+        # injected pod) is also left as it is, with the template's own vault-init settings.
         if is_injected(pod):
             self.log.info(
-                "Pod %s/%s of task %s already has %s, from pod_mutation_hook; left as it is.",
+                "Pod %s/%s of task %s already has %s (added by pod_mutation_hook), so it is left unchanged.",
                 pod.metadata.namespace, pod.metadata.name, self.task_id, contract.INIT_CONTAINER_NAME,
             )
             return pod
