@@ -1,8 +1,9 @@
-"""VaultKubernetesPodOperator in a real DAG run: templated arguments rendered from the run.
+"""VaultKubernetesPodOperator in a real DAG run: templated arguments and deferral.
 
 Each run is `dag.test()` in a subprocess with its own AIRFLOW_HOME and SQLite database, so
 the task gets a real TaskInstance and template context on both Airflow 2 and 3. Pods go to
-a loopback Kubernetes API double.
+a loopback Kubernetes API double. In deferrable mode `dag.test()` runs the real trigger
+inline, against the same double, and resumes the task on a fresh operator.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ from tests.support.operator_task import (
 
 RUN_DAG = Path(__file__).parent / "support" / "run_dag.py"
 EXAMPLE_DAG = Path(example_dags.__file__).parent / "example_vault_operator.py"
+DEFERRABLE_DAG = Path(__file__).parent / "support" / "dags" / "vault_deferrable_dag.py"
 
 
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An Airflow home with a migrated SQLite database and the operator example DAG."""
+    """An Airflow home with a migrated SQLite database, the operator example DAG and a deferrable one."""
     home = tmp_path_factory.mktemp("dag-run-home")
     (home / "dags").mkdir()
     shutil.copy(EXAMPLE_DAG, home / "dags")
+    shutil.copy(DEFERRABLE_DAG, home / "dags")
     migrate = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         env=_airflow_env(home, {}),
@@ -67,12 +70,14 @@ def _airflow_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_example(home: Path, api: KubeApiDouble, run_conf: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_dag(
+    home: Path, api: KubeApiDouble, run_conf: dict[str, str], dag_id: str = "example_vault_operator"
+) -> subprocess.CompletedProcess[str]:
     kubeconfig = api.write_kubeconfig(home / "kubeconfig")
     connection = {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig), "namespace": NAMESPACE}}
     env = _airflow_env(home, {"AIRFLOW_CONN_KUBERNETES_DEFAULT": json.dumps(connection)})
     return subprocess.run(
-        [sys.executable, str(RUN_DAG), str(home / "dags"), "example_vault_operator", json.dumps(run_conf)],
+        [sys.executable, str(RUN_DAG), str(home / "dags"), dag_id, json.dumps(run_conf)],
         env=env,
         capture_output=True,
         text=True,
@@ -84,7 +89,7 @@ def test_templated_arguments_rendered(airflow_home):
     run_conf = {"vault_role": "etl-writer", "db_secret_path": "secret/data/etl/db-replica"}
 
     with KubeApiDouble() as api:
-        result = run_example(airflow_home, api, run_conf)
+        result = run_dag(airflow_home, api, run_conf)
 
     output = result.stdout + result.stderr
     assert "DAG RUN STATE: success" in output, output[-4000:]
@@ -104,10 +109,27 @@ def test_templated_arguments_rendered(airflow_home):
 
 def test_invalid_rendered_role_fails_task(airflow_home):
     with KubeApiDouble() as api:
-        result = run_example(airflow_home, api, {"vault_role": "etl writer"})
+        result = run_dag(airflow_home, api, {"vault_role": "etl writer"})
 
     output = result.stdout + result.stderr
     assert "DAG RUN STATE: failed" in output, output[-4000:]
     assert "vault_role of task 'read_rendered_secret' (annotation vault.airflow/role)" in output
     assert "'etl writer'" in output
     assert api.created == []
+
+
+def test_deferrable_run_builds_pod_once(airflow_home):
+    with KubeApiDouble() as api:
+        result = run_dag(airflow_home, api, {"vault_role": "etl-writer"}, dag_id="vault_deferrable")
+
+    output = result.stdout + result.stderr
+    assert "DAG RUN STATE: success" in output, output[-4000:]
+    assert len(api.created) == 1
+    body = api.created[0]
+    pod_name = body["metadata"]["name"]
+    assert f"Checking pod '{pod_name}'" in output
+    assert api.deleted == [pod_name]
+    validate(body)
+    assert_one_vault_init(body)
+    assert env_of(init_container(body))["VAULT_INIT_ROLE"] == "etl-writer"
+    assert body["metadata"]["annotations"]["vault.airflow/secret-db.json"] == "secret/data/vault_deferrable/db"
