@@ -33,16 +33,17 @@ from tests.support.operator_task import (
 
 RUN_DAG = Path(__file__).parent / "support" / "run_dag.py"
 EXAMPLE_DAG = Path(example_dags.__file__).parent / "example_vault_operator.py"
-DEFERRABLE_DAG = Path(__file__).parent / "support" / "dags" / "vault_deferrable_dag.py"
+TEST_DAGS = Path(__file__).parent / "support" / "dags"
 
 
 @pytest.fixture(scope="module")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An Airflow home with a migrated SQLite database, the operator example DAG and a deferrable one."""
+    """An Airflow home with a migrated SQLite database, the operator example DAG and the test DAGs."""
     home = tmp_path_factory.mktemp("dag-run-home")
     (home / "dags").mkdir()
     shutil.copy(EXAMPLE_DAG, home / "dags")
-    shutil.copy(DEFERRABLE_DAG, home / "dags")
+    for dag_file in TEST_DAGS.glob("*.py"):
+        shutil.copy(dag_file, home / "dags")
     migrate = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         env=_airflow_env(home, {}),
@@ -133,3 +134,16 @@ def test_deferrable_run_builds_pod_once(airflow_home):
     assert_one_vault_init(body)
     assert env_of(init_container(body))["VAULT_INIT_ROLE"] == "etl-writer"
     assert body["metadata"]["annotations"]["vault.airflow/secret-db.json"] == "secret/data/vault_deferrable/db"
+
+
+def test_mapped_task_pods(airflow_home):
+    with KubeApiDouble() as api:
+        result = run_dag(airflow_home, api, {}, dag_id="vault_mapped")
+
+    output = result.stdout + result.stderr
+    assert "DAG RUN STATE: success" in output, output[-4000:]
+    assert sorted(body["metadata"]["labels"]["map_index"] for body in api.created) == ["0", "1"]
+    for body in api.created:
+        validate(body)
+        assert_one_vault_init(body)
+        assert env_of(init_container(body))["VAULT_INIT_ROLE"] == "etl-reader"
