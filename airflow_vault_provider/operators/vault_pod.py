@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.common.compat.sdk import Stats
 from kubernetes.client import models as k8s
 
 from airflow_vault_provider import contract
-from airflow_vault_provider.config import VaultInitConfig
+from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
 from airflow_vault_provider.injection import inject_vault_init, is_injected
 from airflow_vault_provider.operators.vault_arguments import check_annotations, is_templated, vault_annotations
 
@@ -85,21 +86,29 @@ class VaultKubernetesPodOperator(KubernetesPodOperator):
             return pod
         # NOTE: a pod template that carries the injected mark (for example a saved copy of an
         # injected pod) is also left as it is, with the template's own vault-init settings.
+        task_key = f"{self.dag_id}.{self.task_id}"
         if is_injected(pod):
             self.log.info(
                 "Pod %s/%s of task %s already has %s (added by pod_mutation_hook), so it is left unchanged.",
-                pod.metadata.namespace, pod.metadata.name, self.task_id, contract.INIT_CONTAINER_NAME,
+                pod.metadata.namespace, pod.metadata.name, task_key, contract.INIT_CONTAINER_NAME,
             )
             return pod
 
         # [vault_init] enabled switches off the executor and the hook, not an explicit operator.
-        injected = inject_vault_init(pod, dataclasses.replace(config, enabled=True))
+        tags = {"namespace": pod.metadata.namespace or "", "entry_point": "operator"}
+        try:
+            injected = inject_vault_init(pod, dataclasses.replace(config, enabled=True))
+        except VaultInitConfigError:
+            Stats.incr("vault_init.injection_failed", tags=tags)
+            raise
+
+        Stats.incr("vault_init.pods_injected", tags=tags)
         self.log.info(
             "Added %s to pod %s/%s of task %s (Vault config hash %s).",
             contract.INIT_CONTAINER_NAME,
             injected.metadata.namespace,
             injected.metadata.name,
-            self.task_id,
+            task_key,
             injected.metadata.annotations.get(contract.ANNOTATION_CONFIG_HASH),
         )
         return injected
