@@ -180,6 +180,28 @@ def test_pod_template_file_with_vault_init(vault_conf, tmp_path):
     assert body["metadata"]["annotations"]["owner"] == "data-platform"
 
 
+def test_pod_template_dict_with_vault_init(vault_conf):
+    template = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "from-template"},
+        "spec": {
+            "initContainers": [
+                {"name": "fetch-data", "image": "busybox:1.36"},
+                {"name": "vault-init", "image": "vendor/vault-agent:1.0"},
+            ],
+            "containers": [{"name": "base", "image": "placeholder"}],
+            "volumes": [{"name": "vault-secrets", "emptyDir": {}}],
+        },
+    }
+
+    body = build(make_operator(pod_template_dict=template))
+
+    assert_one_vault_init(body)
+    assert names(body["spec"]["initContainers"]) == ["vault-init", "fetch-data"]
+    assert init_container(body)["image"] == WORKER_IMAGE
+
+
 def test_full_pod_spec_with_init_containers(vault_conf):
     full_pod_spec = k8s.V1Pod(
         metadata=k8s.V1ObjectMeta(labels={"source": "full-pod-spec"}),
