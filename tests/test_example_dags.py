@@ -17,13 +17,17 @@ EXAMPLE_DIR = Path(example_dags.__file__).parent
 PROVIDER_DIR = Path(airflow_vault_provider.__file__).parent
 
 
+def dag_bag(folder: Path) -> DagBag:
+    # Airflow 2's DagBag would also load Airflow's own example DAGs unless told not to.
+    if "include_examples" in DagBag.__init__.__code__.co_varnames:
+        return DagBag(dag_folder=str(folder), include_examples=False)
+    return DagBag(dag_folder=str(folder))
+
+
 def parse_examples() -> tuple[DagBag, list[warnings.WarningMessage]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if "include_examples" in DagBag.__init__.__code__.co_varnames:
-            bag = DagBag(dag_folder=str(EXAMPLE_DIR), include_examples=False)
-        else:
-            bag = DagBag(dag_folder=str(EXAMPLE_DIR))
+        bag = dag_bag(EXAMPLE_DIR)
     return bag, caught
 
 
@@ -59,3 +63,19 @@ def test_executor_example_pod_override():
 
     assert annotations["vault.airflow/role"] == "etl-reader"
     assert annotations["vault.airflow/secret-db.json"] == "secret/data/etl/db"
+
+
+def test_bad_static_argument_is_import_error(tmp_path):
+    dag_file = tmp_path / "bad_vault_role.py"
+    dag_file.write_text(
+        "import datetime\n"
+        "from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator\n"
+        "try:\n    from airflow.sdk import DAG\nexcept ImportError:\n    from airflow import DAG\n"
+        "with DAG(dag_id='bad_vault_role', schedule=None, start_date=datetime.datetime(2026, 1, 1)):\n"
+        "    VaultKubernetesPodOperator(task_id='fetch', image='python:3.12-slim', vault_role='etl reader')\n"
+    )
+    bag = dag_bag(tmp_path)
+
+    assert bag.dag_ids == []
+    errors = "\n".join(bag.import_errors.values())
+    assert "vault_role of task 'fetch' (annotation vault.airflow/role): 'etl reader'" in errors
