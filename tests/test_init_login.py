@@ -46,24 +46,36 @@ def _assert_token_works(openbao_client: hvac.Client, run: InitRun, expected_poli
 
 def _policy(openbao: OpenBaoServer) -> str:
     name = _mount("policy")
-    openbao.client().sys.create_or_update_policy(name=name, policy='path "secret/data/none" { capabilities = ["read"] }')
+    openbao.client().sys.create_or_update_policy(
+        name=name, policy='path "secret/data/none" { capabilities = ["read"] }'
+    )
     return name
 
 
-def test_kubernetes_login(openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble, workspace: InitWorkspace) -> None:
+def test_kubernetes_login(
+    openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble, workspace: InitWorkspace
+) -> None:
     mount, policy = _mount("k8s"), _policy(openbao)
     enable_kubernetes(
-        openbao.client(), tokenreview_double, mount=mount, role_name="airflow-worker",
-        namespace="airflow", service_account="worker", policies=(policy,),
+        openbao.client(),
+        tokenreview_double,
+        mount=mount,
+        role_name="airflow-worker",
+        namespace="airflow",
+        service_account="worker",
+        policies=(policy,),
     )
     jwt = JwtSigner().service_account_token("airflow", "worker", "vault")
     tokenreview_double.register(jwt, "airflow", "worker")
-    env = workspace.env(openbao.addr, {
-        contract.ENV_AUTH_METHOD: "kubernetes",
-        contract.ENV_AUTH_PATH: mount,
-        contract.ENV_ROLE: "airflow-worker",
-        contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-    })
+    env = workspace.env(
+        openbao.addr,
+        {
+            contract.ENV_AUTH_METHOD: "kubernetes",
+            contract.ENV_AUTH_PATH: mount,
+            contract.ENV_ROLE: "airflow-worker",
+            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
+        },
+    )
 
     run = workspace.run(env)
 
@@ -77,12 +89,15 @@ def test_jwt_login(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     mount, policy, signer = _mount("jwt"), _policy(openbao), JwtSigner()
     enable_jwt(openbao.client(), signer, mount=mount, role_name="task", audience="vault", policies=(policy,))
     jwt = signer.service_account_token("airflow", "worker", "vault")
-    env = workspace.env(openbao.addr, {
-        contract.ENV_AUTH_METHOD: "jwt",
-        contract.ENV_AUTH_PATH: mount,
-        contract.ENV_ROLE: "task",
-        contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-    })
+    env = workspace.env(
+        openbao.addr,
+        {
+            contract.ENV_AUTH_METHOD: "jwt",
+            contract.ENV_AUTH_PATH: mount,
+            contract.ENV_ROLE: "task",
+            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
+        },
+    )
 
     run = workspace.run(env)
 
@@ -94,12 +109,15 @@ def test_jwt_login_rejects_wrong_audience(openbao: OpenBaoServer, workspace: Ini
     mount, signer = _mount("jwt"), JwtSigner()
     enable_jwt(openbao.client(), signer, mount=mount, role_name="task", audience="vault")
     jwt = signer.service_account_token("airflow", "worker", "other-audience")
-    env = workspace.env(openbao.addr, {
-        contract.ENV_AUTH_METHOD: "jwt",
-        contract.ENV_AUTH_PATH: mount,
-        contract.ENV_ROLE: "task",
-        contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-    })
+    env = workspace.env(
+        openbao.addr,
+        {
+            contract.ENV_AUTH_METHOD: "jwt",
+            contract.ENV_AUTH_PATH: mount,
+            contract.ENV_ROLE: "task",
+            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
+        },
+    )
 
     run = workspace.run(env)
 
@@ -120,7 +138,9 @@ def test_approle_plain_secret_id(openbao: OpenBaoServer, workspace: InitWorkspac
     if source == "env":
         settings[contract.ENV_APPROLE_SECRET_ID] = creds.secret_id
     else:
-        settings[contract.ENV_APPROLE_SECRET_ID_FILE] = str(workspace.identity_file("secret-id", creds.secret_id + "\n"))
+        settings[contract.ENV_APPROLE_SECRET_ID_FILE] = str(
+            workspace.identity_file("secret-id", creds.secret_id + "\n")
+        )
 
     run = workspace.run(workspace.env(openbao.addr, settings))
 
@@ -157,13 +177,16 @@ def test_approle_wrapped_switch_forces_plain(openbao: OpenBaoServer, workspace: 
     root = openbao.client()
     creds = enable_approle(root, mount=_mount("approle"))
     wrapping_token = new_wrapped_secret_id(root, creds.mount, creds.role_name)
-    env = workspace.env(openbao.addr, {
-        contract.ENV_AUTH_METHOD: "approle",
-        contract.ENV_AUTH_PATH: creds.mount,
-        contract.ENV_APPROLE_ROLE_ID: creds.role_id,
-        contract.ENV_APPROLE_SECRET_ID: wrapping_token,
-        contract.ENV_APPROLE_SECRET_ID_WRAPPED: "false",
-    })
+    env = workspace.env(
+        openbao.addr,
+        {
+            contract.ENV_AUTH_METHOD: "approle",
+            contract.ENV_AUTH_PATH: creds.mount,
+            contract.ENV_APPROLE_ROLE_ID: creds.role_id,
+            contract.ENV_APPROLE_SECRET_ID: wrapping_token,
+            contract.ENV_APPROLE_SECRET_ID_WRAPPED: "false",
+        },
+    )
 
     run = workspace.run(env)
 
@@ -177,12 +200,15 @@ def test_login_in_namespace(openbao: OpenBaoServer, workspace: InitWorkspace) ->
     openbao.client().sys.create_namespace(path=namespace)
     inner = openbao.client(namespace=namespace)
     creds = enable_approle(inner, mount="approle")
-    env = workspace.env(openbao.addr, {
-        contract.ENV_VAULT_NAMESPACE: namespace,
-        contract.ENV_AUTH_METHOD: "approle",
-        contract.ENV_APPROLE_ROLE_ID: creds.role_id,
-        contract.ENV_APPROLE_SECRET_ID: creds.secret_id,
-    })
+    env = workspace.env(
+        openbao.addr,
+        {
+            contract.ENV_VAULT_NAMESPACE: namespace,
+            contract.ENV_AUTH_METHOD: "approle",
+            contract.ENV_APPROLE_ROLE_ID: creds.role_id,
+            contract.ENV_APPROLE_SECRET_ID: creds.secret_id,
+        },
+    )
 
     run = workspace.run(env)
 
@@ -205,7 +231,9 @@ def test_login_over_tls_with_server_name(workspace: InitWorkspace) -> None:
         wrong_name = workspace.run(
             workspace.env(server.addr, settings | {contract.ENV_TLS_SERVER_NAME: "vault.other.test"})
         )
-        no_ca = workspace.run(workspace.env(server.addr, {k: v for k, v in settings.items() if k != contract.ENV_VAULT_CACERT}))
+        no_ca = workspace.run(
+            workspace.env(server.addr, {k: v for k, v in settings.items() if k != contract.ENV_VAULT_CACERT})
+        )
 
     assert good.returncode == ExitCode.OK, good.stderr
     assert wrong_name.returncode == ExitCode.VAULT_UNAVAILABLE
@@ -217,17 +245,23 @@ def test_login_over_tls_with_server_name(workspace: InitWorkspace) -> None:
 
 def test_token_file_mode(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     creds = enable_approle(openbao.client(), mount=_mount("approle"))
-    env = workspace.env(openbao.addr, {
-        contract.ENV_AUTH_METHOD: "approle",
-        contract.ENV_AUTH_PATH: creds.mount,
-        contract.ENV_APPROLE_ROLE_ID: creds.role_id,
-        contract.ENV_APPROLE_SECRET_ID: creds.secret_id,
-        contract.ENV_TOKEN_FILE: "vault-token",
-    })
+    env = workspace.env(
+        openbao.addr,
+        {
+            contract.ENV_AUTH_METHOD: "approle",
+            contract.ENV_AUTH_PATH: creds.mount,
+            contract.ENV_APPROLE_ROLE_ID: creds.role_id,
+            contract.ENV_APPROLE_SECRET_ID: creds.secret_id,
+            contract.ENV_TOKEN_FILE: "vault-token",
+        },
+    )
 
     run = workspace.run(env)
 
     assert run.returncode == ExitCode.OK, run.stderr
     for name in ("vault-token", contract.TOKEN_INFO_FILE_NAME):
         assert stat.S_IMODE((workspace.output_dir / name).stat().st_mode) == 0o440
-    assert sorted(path.name for path in workspace.output_dir.iterdir()) == [contract.TOKEN_INFO_FILE_NAME, "vault-token"]
+    assert sorted(path.name for path in workspace.output_dir.iterdir()) == [
+        contract.TOKEN_INFO_FILE_NAME,
+        "vault-token",
+    ]

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from tests.support.openbao import (
 # Values chosen to break naive quoting: quotes, spaces, a newline, shell syntax, non-ASCII.
 TRICKY_VALUES = {
     "USER_NAME": "airflow",
-    "PASSWORD": "it's a \"pass\" $(touch /tmp/pwned) `id` \\ ;|&",
+    "PASSWORD": 'it\'s a "pass" $(touch /tmp/pwned) `id` \\ ;|&',
     "MULTI_LINE": "line one\nline two",
     "UNICODE": "grüße ✓",
     "EMPTY": "",
@@ -44,16 +45,20 @@ def engines(openbao: OpenBaoServer) -> dict[str, str]:
     enable_engine(root, "totp", mounts["totp"])
     root.secrets.kv.v2.create_or_update_secret("app/db", dict(TRICKY_VALUES), mount_point=mounts["kv2"])
     root.secrets.kv.v1.create_or_update_secret("app/db", dict(TRICKY_VALUES), mount_point=mounts["kv1"])
-    root.secrets.kv.v2.create_or_update_secret("app/bad-keys", {"not-a-shell-name": "value-1"}, mount_point=mounts["kv2"])
+    root.secrets.kv.v2.create_or_update_secret(
+        "app/bad-keys", {"not-a-shell-name": "value-1"}, mount_point=mounts["kv2"]
+    )
     root.adapter.post(f"/v1/{mounts['totp']}/keys/app", json={"generate": True, "issuer": "test", "account_name": "a"})
     write_policy(
         root,
         f"reader-{suffix}",
-        read_policy_for({
-            f"{mounts['kv2']}/data/app/*": "read",
-            f"{mounts['kv1']}/app/*": "read",
-            f"{mounts['totp']}/code/app": "read",
-        }),
+        read_policy_for(
+            {
+                f"{mounts['kv2']}/data/app/*": "read",
+                f"{mounts['kv1']}/app/*": "read",
+                f"{mounts['totp']}/code/app": "read",
+            }
+        ),
     )
     return mounts | {"policy": f"reader-{suffix}"}
 
@@ -64,26 +69,35 @@ def reader(openbao: OpenBaoServer, engines: dict[str, str]) -> AppRoleCredential
 
 
 def _env(workspace: InitWorkspace, openbao: OpenBaoServer, reader: AppRoleCredentials, secrets: dict) -> dict[str, str]:
-    return workspace.env(openbao.addr, {
-        contract.ENV_AUTH_METHOD: "approle",
-        contract.ENV_AUTH_PATH: reader.mount,
-        contract.ENV_APPROLE_ROLE_ID: reader.role_id,
-        contract.ENV_APPROLE_SECRET_ID: reader.secret_id,
-        contract.ENV_SECRETS: secrets,
-    })
+    return workspace.env(
+        openbao.addr,
+        {
+            contract.ENV_AUTH_METHOD: "approle",
+            contract.ENV_AUTH_PATH: reader.mount,
+            contract.ENV_APPROLE_ROLE_ID: reader.role_id,
+            contract.ENV_APPROLE_SECRET_ID: reader.secret_id,
+            contract.ENV_SECRETS: secrets,
+        },
+    )
 
 
 def _source_env_file(path: Path) -> dict[str, str]:
-    """Source an env-format file in /bin/sh and return the variables it sets."""
-    script = f'set -a; . "{path}"; for k in {" ".join(TRICKY_VALUES)}; do printf "%s=%s\\0" "$k" "$(eval printf %s \\"\\${{$k}}\\")"; done'
-    output = subprocess.run(["/bin/sh", "-c", script], capture_output=True, check=True, env={"PATH": os.defpath}).stdout
-    pairs = [item.decode().split("=", 1) for item in output.split(b"\0") if item]
-    return dict(pairs)
+    """Source an env-format file in /bin/sh with `set -a`, and return the variables it exported."""
+    dump = f"import json, os; print(json.dumps({{k: os.environ[k] for k in {sorted(TRICKY_VALUES)!r}}}))"
+    script = f'set -a; . "{path}"; exec "$PYTHON" -c "$DUMP"'
+    env = {"PATH": os.defpath, "PYTHON": sys.executable, "DUMP": dump}
+    output = subprocess.run(["/bin/sh", "-c", script], capture_output=True, check=True, env=env, text=True).stdout
+    exported: dict[str, str] = json.loads(output)
+    return exported
 
 
 @pytest.mark.parametrize("path_form", ["data", "short"])
 def test_kv2_in_every_format(
-    openbao: OpenBaoServer, engines: dict[str, str], reader: AppRoleCredentials, workspace: InitWorkspace, path_form: str
+    openbao: OpenBaoServer,
+    engines: dict[str, str],
+    reader: AppRoleCredentials,
+    workspace: InitWorkspace,
+    path_form: str,
 ) -> None:
     mount = engines["kv2"]
     path = f"{mount}/data/app/db" if path_form == "data" else f"{mount}/app/db"
@@ -215,4 +229,6 @@ def test_existing_files_replaced_whole(
     assert openbao.client().auth.token.lookup(run.file("token"))["data"]["accessor"]
     assert (workspace.output_dir / "user").stat().st_ino != old_inode
     assert stat.S_IMODE((workspace.output_dir / "user").stat().st_mode) == 0o440
-    assert sorted(p.name for p in workspace.output_dir.iterdir()) == sorted([contract.TOKEN_INFO_FILE_NAME, "token", "user"])
+    assert sorted(p.name for p in workspace.output_dir.iterdir()) == sorted(
+        [contract.TOKEN_INFO_FILE_NAME, "token", "user"]
+    )

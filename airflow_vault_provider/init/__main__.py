@@ -1,7 +1,7 @@
 """Entry point of `vault-init`: wait for Vault, log in, write the token and secrets, exit.
 
 Exit status 0 means every file is written. Any other status is an `ExitCode`, and the
-termination-message file then holds one line saying what failed and what to check.
+termination-message file then contains one line that states what failed and what to check.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from airflow_vault_provider import contract
 from airflow_vault_provider.init.errors import ExitCode, InitError, scrub
 from airflow_vault_provider.init.files import check_writable, write_atomic, write_termination_message
-from airflow_vault_provider.init.login import login
+from airflow_vault_provider.init.login import load_credentials, login
 from airflow_vault_provider.init.render import render_secret, render_token_info
 from airflow_vault_provider.init.settings import Settings, load_settings, termination_log_path
 from airflow_vault_provider.init.vault import Deadline, VaultClient
@@ -46,11 +46,13 @@ def configure_logging() -> None:
 
 def run(settings: Settings, deadline: Deadline) -> None:
     """Do the program's work; raise `InitError` on the first failure."""
+    # Local checks first: a broken volume or identity file must not cost a wrapping token.
     check_writable(settings.output_dir)
+    credentials = load_credentials(settings)
     client = VaultClient(settings, deadline)
 
     client.wait_until_ready()
-    token = login(client, settings)
+    token = login(client, settings, credentials)
     now = datetime.datetime.now(datetime.timezone.utc)
     log.info(
         "Logged in: token accessor %s, policies %s, TTL %d s",

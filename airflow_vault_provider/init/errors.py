@@ -24,7 +24,7 @@ class ExitCode(enum.IntEnum):
 class InitError(Exception):
     """A failure the program reports and exits on.
 
-    The message is one line that says what failed, on which value and what to check. It
+    The message is one line that states what failed, on which value and what to check. It
     must never contain a token, secret id, wrapping token or secret value: the message
     goes to stderr and to the pod's termination message.
     """
@@ -41,9 +41,9 @@ def invalid_setting(variable: str, problem: str, fix: str) -> InitError:
 
 
 # Values that must never reach a log line, an error message or the termination message.
-# Every place that learns such a value (the JWT, the secret id, the wrapping token, the
-# Vault token, secret values) registers it, and `scrub` removes it from outgoing text as a
-# second line of defence behind messages that never include values in the first place.
+# Every place that reads such a value (the JWT, the secret id, the wrapping token, the
+# Vault token, secret values) registers it. `scrub` then removes it from outgoing text, as
+# a second line of defence: messages are written never to include values at all.
 _SENSITIVE: set[str] = set()
 _REDACTED = "<redacted>"
 # Shorter values are not registered: they could match ordinary words of a message.

@@ -51,13 +51,35 @@ class VaultToken:
     entity_id: str
 
 
-def login(client: VaultClient, settings: Settings) -> VaultToken:
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    """Login credential, read from a file or the environment before any request to Vault."""
+
+    # The service-account JWT for kubernetes and jwt, or the AppRole secret id or wrapping token.
+    value: SensitiveText
+    # The variable the value came from, for messages.
+    source: str
+
+
+def load_credentials(settings: Settings) -> Credentials:
+    """Read the JWT or the AppRole secret id, so a missing file fails before any request."""
+    if settings.auth_method != "approle":
+        return Credentials(SensitiveText(_read_jwt(settings.jwt_file)), contract.ENV_JWT_FILE)
+    if settings.approle_secret_id is not None:
+        return Credentials(settings.approle_secret_id, contract.ENV_APPROLE_SECRET_ID)
+    return Credentials(
+        SensitiveText(_read_secret_id_file(settings.approle_secret_id_file)), contract.ENV_APPROLE_SECRET_ID_FILE
+    )
+
+
+def login(client: VaultClient, settings: Settings, credentials: Credentials) -> VaultToken:
     """Log in with the configured method, retrying while Vault is unavailable."""
     if settings.auth_method == "approle":
-        body = {"role_id": settings.approle_role_id, "secret_id": _approle_secret_id(client, settings)}
+        secret_id = _approle_secret_id(client, settings, credentials)
+        body = {"role_id": settings.approle_role_id, "secret_id": secret_id}
         subject = f"approle auth at auth/{settings.auth_path}"
     else:
-        body = {"role": settings.role, "jwt": _read_jwt(settings.jwt_file)}
+        body = {"role": settings.role, "jwt": credentials.value.reveal()}
         subject = f"{settings.auth_method} auth at auth/{settings.auth_path}, role {settings.role}"
 
     log.info("Logging in with %s", subject)
@@ -77,7 +99,8 @@ def login(client: VaultClient, settings: Settings) -> VaultToken:
 def is_wrapping_token(secret_id: str, wrapping: str) -> bool:
     """Whether ``secret_id`` is a response-wrapping token rather than a plain secret id.
 
-    ``wrapping`` is "wrapped" or "plain" when the setting says so. On "auto", a UUID (what
+    ``wrapping`` is "wrapped" or "plain" when VAULT_INIT_APPROLE_SECRET_ID_WRAPPED is true or false.
+    On "auto", a UUID (what
     Vault generates as a secret id) is plain, a service token (`hvs.` or `s.` and at least 20
     base62 characters) is a wrapping token, and any other value is a custom plain secret id.
     """
@@ -106,16 +129,12 @@ def _read_jwt(path: str) -> str:
     return register_sensitive(token)
 
 
-def _approle_secret_id(client: VaultClient, settings: Settings) -> str:
-    if settings.approle_secret_id is not None:
-        secret_id, source = settings.approle_secret_id.reveal(), contract.ENV_APPROLE_SECRET_ID
-    else:
-        secret_id, source = _read_secret_id_file(settings.approle_secret_id_file), contract.ENV_APPROLE_SECRET_ID_FILE
-
+def _approle_secret_id(client: VaultClient, settings: Settings, credentials: Credentials) -> str:
+    secret_id = credentials.value.reveal()
     if not is_wrapping_token(secret_id, settings.approle_secret_id_wrapping):
         return secret_id
-    log.info("The secret id in %s is a response-wrapping token: unwrapping it", source)
-    return _unwrap_secret_id(client, settings, secret_id, source)
+    log.info("The secret id in %s is a response-wrapping token: unwrapping it", credentials.source)
+    return _unwrap_secret_id(client, settings, secret_id, credentials.source)
 
 
 def _read_secret_id_file(path: str) -> str:
@@ -141,7 +160,8 @@ def _unwrap_secret_id(client: VaultClient, settings: Settings, wrapping_token: s
 
     The lookup does not use the token up. It rejects a token that some other request than
     AppRole's secret-id generation created, for example a substituted one. The unwrap call
-    authenticates with the wrapping token itself, so Vault spends it exactly once.
+    sends the wrapping token itself as the request token, and Vault accepts a token for one
+    unwrap only.
     """
     register_sensitive(wrapping_token)
     invalid = (

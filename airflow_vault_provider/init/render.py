@@ -62,7 +62,7 @@ def render_token_info(token: VaultToken, now: datetime.datetime, auth_method: st
     """Return the facts about the token as JSON, without the token itself.
 
     `expire_time` is the login time plus the lease duration (UTC, ISO 8601), or null for a
-    token without expiry; it does not account for renewals by the task.
+    token without expiry. Renewals by the task do not update it.
     """
     expire_time = None
     if token.lease_duration > 0:

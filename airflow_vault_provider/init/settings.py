@@ -140,7 +140,7 @@ def _with_approle(settings: Settings, env: Mapping[str, str]) -> Settings:
             "The approle auth method needs the role id of the AppRole ([vault_init] approle_role_id).",
         )
 
-    # The secret id is never stripped or echoed: it goes to Vault exactly as the Secret holds it,
+    # The secret id is never stripped or echoed: it goes to Vault exactly as stored in the Secret,
     # except for the trailing newline that files and `kubectl create secret` often add.
     secret_id = env.get(contract.ENV_APPROLE_SECRET_ID, "").rstrip("\r\n")
     secret_id_file = env.get(contract.ENV_APPROLE_SECRET_ID_FILE, "").strip()

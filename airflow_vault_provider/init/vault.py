@@ -33,7 +33,8 @@ _BACKOFF_MAX_SECONDS = 5.0
 # A standby without request forwarding redirects to the active node. Following a redirect
 # would resend the token to another address, so the program retries this one instead.
 _STANDBY_REDIRECTS = (307, 308)
-# 412: a performance standby has not yet caught up with a write; Vault asks clients to retry.
+# 412: a Vault Enterprise node has not yet seen a recent write (eventual consistency), which
+# clears on a later attempt.
 _RETRIED_CLIENT_ERRORS = (412, 429)
 _HEALTH_STATES = {
     472: "a disaster-recovery secondary",
@@ -43,7 +44,7 @@ _HEALTH_STATES = {
 
 
 class VaultResponseError(Exception):
-    """Vault answered with an error status; ``errors`` are Vault's own messages."""
+    """An error status from Vault, with Vault's own ``errors`` messages."""
 
     def __init__(self, status: int, errors: list[str]) -> None:
         self.status = status
@@ -130,11 +131,13 @@ class VaultClient:
             error.close()
             raise VaultResponseError(error.code, _error_messages(raw, error.code)) from None
         except urllib.error.URLError as error:
-            if isinstance(error.reason, ssl.SSLCertVerificationError):
+            if isinstance(error.reason, ssl.SSLError) and _is_tls_misconfiguration(error.reason):
                 raise _tls_failure(self.addr, error.reason) from None
             raise VaultUnreachableError(_describe(error.reason)) from None
-        except ssl.SSLCertVerificationError as error:
-            raise _tls_failure(self.addr, error) from None
+        except ssl.SSLError as error:
+            if _is_tls_misconfiguration(error):
+                raise _tls_failure(self.addr, error) from None
+            raise VaultUnreachableError(_describe(error)) from None
         except (OSError, http.client.HTTPException) as error:
             raise VaultUnreachableError(_describe(error)) from None
 
@@ -142,7 +145,7 @@ class VaultClient:
         """Run ``attempt`` until it succeeds, fails for good, or the deadline passes.
 
         Transport failures, 5xx, 412, 429 and standby redirects are retried with backoff.
-        Any other error status is raised at once: retrying cannot change Vault's answer.
+        Any other error status is raised at once, because retrying cannot change the outcome.
         """
         number = 0
         while True:
@@ -180,12 +183,20 @@ class VaultClient:
             try:
                 self.request("GET", query, namespaced=False)
             except VaultResponseError as error:
-                # sys/health answers its states as status codes with a JSON body, not errors.
+                # sys/health returns its states as status codes with a JSON body, not as errors.
                 if error.status in _HEALTH_STATES:
                     raise VaultResponseError(503, [_HEALTH_STATES[error.status]]) from None
                 raise
 
-        self.retrying("waiting for Vault", check)
+        try:
+            self.retrying("waiting for Vault", check)
+        except VaultResponseError as error:
+            raise InitError(
+                ExitCode.UNEXPECTED_RESPONSE,
+                f"{self.addr}/v1/sys/health returned HTTP {error.status} ({error.reason}), which Vault never "
+                f"returns there. Check that {contract.ENV_VAULT_ADDR} points at Vault itself and not at a proxy "
+                "or another service.",
+            ) from None
 
 
 def _transient_problem(error: VaultResponseError) -> str:
@@ -193,7 +204,7 @@ def _transient_problem(error: VaultResponseError) -> str:
         return "a standby node that does not forward requests"
     if error.status == 503 and error.errors and error.errors[0] in _HEALTH_STATES.values():
         return error.errors[0]
-    return f"answering HTTP {error.status} ({error.reason})"
+    return f"returning HTTP {error.status} ({error.reason})"
 
 
 def _decode(raw: bytes, status: int) -> dict[str, Any]:
@@ -206,7 +217,7 @@ def _decode(raw: bytes, status: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InitError(
             ExitCode.UNEXPECTED_RESPONSE,
-            f"Vault answered HTTP {status} with a body that is not a JSON object. Check that "
+            f"Vault returned HTTP {status} with a body that is not a JSON object. Check that "
             f"{contract.ENV_VAULT_ADDR} points at Vault itself and not at a proxy or another service.",
         )
     return data
@@ -230,12 +241,28 @@ def _describe(reason: object) -> str:
     return scrub(str(reason)) or reason.__class__.__name__
 
 
-def _tls_failure(addr: str, error: ssl.SSLCertVerificationError) -> InitError:
+def _is_tls_misconfiguration(error: ssl.SSLError) -> bool:
+    """Return whether a TLS error comes from the settings rather than the network, so retrying cannot help.
+
+    An unexpected end of the connection during the handshake is left to the retries: a
+    restarting Vault or a load balancer can cause it.
+    """
+    transient = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+    return not isinstance(error, transient)
+
+
+def _tls_failure(addr: str, error: ssl.SSLError) -> InitError:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return InitError(
+            ExitCode.VAULT_UNAVAILABLE,
+            f"TLS verification of Vault at {addr} failed: {error.verify_message or error.reason}. Check "
+            f"{contract.ENV_VAULT_CACERT} (the CA bundle, [vault_init] ca_cert_secret) and "
+            f"{contract.ENV_TLS_SERVER_NAME} (a name in Vault's certificate).",
+        )
     return InitError(
         ExitCode.VAULT_UNAVAILABLE,
-        f"TLS verification of Vault at {addr} failed: {error.verify_message or error.reason}. Check "
-        f"{contract.ENV_VAULT_CACERT} (the CA bundle, [vault_init] ca_cert_secret) and "
-        f"{contract.ENV_TLS_SERVER_NAME} (a name in Vault's certificate).",
+        f"TLS handshake with Vault at {addr} failed: {error.reason or error.__class__.__name__}. Check that "
+        f"{contract.ENV_VAULT_ADDR} starts with https:// only when Vault's listener serves TLS.",
     )
 
 

@@ -2,7 +2,7 @@
 
 How a KV version 2 secret is recognised, in order:
 1. `sys/internal/ui/mounts/<path>` names the mount and its KV version. Vault and OpenBao
-   answer it for any token whose policies grant some capability under that mount. On a
+   return it for any token whose policies grant some capability under that mount. On a
    version 2 mount, a path without `data/` right after the mount gets it inserted, so
    `secret/team/db` and `secret/data/team/db` read the same secret.
 2. When that endpoint is not available to the token, the path is read as given, and a

@@ -439,7 +439,7 @@ def enable_kubernetes(
     )
 
 
-class FileBackedOpenBao:
+class PersistentOpenBao:
     """A non-dev `bao server` with storage on disk: it survives restarts and starts sealed.
 
     Tests use it where a dev server cannot help: a Vault that comes up sealed after the
@@ -456,7 +456,7 @@ class FileBackedOpenBao:
         config = self.home / "server.hcl"
         (self.home / "data").mkdir()
         cluster_port = free_port()
-        # OpenBao 2.x has no file storage; single-node integrated storage (raft) persists as well.
+        # OpenBao 2.7 rejects storage "file", so use single-node integrated storage (raft).
         config.write_text(
             f'storage "raft" {{\n  path = "{self.home / "data"}"\n  node_id = "node1"\n}}\n'
             f'listener "tcp" {{\n  address = "{LOOPBACK}:{self.port}"\n'
@@ -467,7 +467,7 @@ class FileBackedOpenBao:
         self._config = config
 
     def start(self) -> None:
-        """Start the server process; it listens sealed until `unseal`."""
+        """Start the server process, which listens sealed until `unseal`."""
         log = (self.home / "bao.log").open("ab")
         self.process = subprocess.Popen(
             [str(bao_binary()), "server", f"-config={self._config}"],
@@ -506,7 +506,7 @@ class FileBackedOpenBao:
 
     def _running(self) -> subprocess.Popen[bytes]:
         if self.process is None:
-            raise RuntimeError("the file-backed OpenBao server is not started")
+            raise RuntimeError("the persistent OpenBao server is not started: call start() first")
         return self.process
 
     def _wait_listening(self) -> None:
@@ -532,6 +532,6 @@ class FileBackedOpenBao:
 
 
 def wrapping_lookup(client: hvac.Client, wrapping_token: str) -> dict[str, Any]:
-    """Return the creation facts of a wrapping token without using it up; raises once it is used."""
+    """Return the creation facts of a wrapping token without using it up. Raises once it is used."""
     response: dict[str, Any] = client.adapter.post("/v1/sys/wrapping/lookup", json={"token": wrapping_token})
     return response
