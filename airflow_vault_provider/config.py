@@ -164,8 +164,14 @@ class VaultInitConfig:
 
     @cached_property
     def config_hash(self) -> str:
-        """A short, stable digest of every setting, written onto injected pods."""
+        """A short, stable digest of the settings that shape the injected pod.
+
+        The two deployment switches only decide whether a pod is injected, so they are left
+        out: the executor, the operator and the hook then agree on the hash of one pod.
+        """
         fields = dataclasses.asdict(self)
+        for switch in DEPLOYMENT_ONLY:
+            fields.pop(switch)
         digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:16]
 

@@ -84,15 +84,8 @@ class VaultKubernetesPodOperator(KubernetesPodOperator):
 
         if config is None:
             return pod
-        # NOTE: a pod template that carries the injected mark (for example a saved copy of an
-        # injected pod) is also left as it is, with the template's own vault-init settings.
         task_key = f"{self.dag_id}.{self.task_id}"
-        if is_injected(pod):
-            self.log.info(
-                "Pod %s/%s of task %s already has %s (added by pod_mutation_hook), so it is left unchanged.",
-                pod.metadata.namespace, pod.metadata.name, task_key, contract.INIT_CONTAINER_NAME,
-            )
-            return pod
+        already_injected = is_injected(pod)
 
         # [vault_init] enabled switches off the executor and the hook, not an explicit operator.
         tags = {"namespace": pod.metadata.namespace or "", "entry_point": "operator"}
@@ -101,6 +94,13 @@ class VaultKubernetesPodOperator(KubernetesPodOperator):
         except VaultInitConfigError:
             Stats.incr("vault_init.injection_failed", tags=tags)
             raise
+
+        if already_injected and injected is pod:
+            self.log.info(
+                "Pod %s/%s of task %s already has %s with these settings (added by pod_mutation_hook).",
+                pod.metadata.namespace, pod.metadata.name, task_key, contract.INIT_CONTAINER_NAME,
+            )
+            return pod
 
         Stats.incr("vault_init.pods_injected", tags=tags)
         self.log.info(
