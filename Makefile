@@ -34,5 +34,18 @@ lint: .venv-newest/.installed
 bench: .venv-newest/.installed
 	.venv-newest/bin/python bench/injection_overhead.py
 
+# The documentation site; Sphinx treats every warning as an error.
+docs: .venv-newest/.installed
+	VIRTUAL_ENV=$(CURDIR)/.venv-newest $(UV) pip install --quiet -e ".[docs]" -r ci/newest.txt
+	.venv-newest/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# Wheel and sdist, checked by twine and for the files users need (ci/check_dist.py).
+dist: .venv-newest/.installed
+	VIRTUAL_ENV=$(CURDIR)/.venv-newest $(UV) pip install --quiet -e ".[release]" -r ci/newest.txt
+	rm -rf dist
+	.venv-newest/bin/python -m build --outdir dist .
+	.venv-newest/bin/twine check --strict dist/*
+	.venv-newest/bin/python ci/check_dist.py dist
+
 clean:
-	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist docs/_build .pytest_cache .mypy_cache .ruff_cache
