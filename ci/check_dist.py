@@ -22,7 +22,7 @@ ENTRY_POINTS = {
     "apache_airflow_provider": {"provider_info": f"{PACKAGE}.get_provider_info:get_provider_info"},
     "console_scripts": {"airflow-vault-init": f"{PACKAGE}.init.__main__:main"},
 }
-SDIST_FILES = ("README.md", "CHANGELOG.md", "pyproject.toml", "docs/conf.py", "docs/index.md")
+SDIST_FILES = ("README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml", "Makefile", "ci/newest.txt", "docs/conf.py", "docs/index.md")
 
 
 def source_package_files() -> list[str]:
@@ -41,6 +41,8 @@ def check_wheel(wheel: Path) -> list[str]:
         entry_points_file = next((name for name in names if name.endswith(".dist-info/entry_points.txt")), None)
         entry_points_text = archive.read(entry_points_file).decode() if entry_points_file else ""
 
+    if not any(name.endswith(".dist-info/licenses/LICENSE") for name in names):
+        problems.append(f"{wheel.name}: the LICENSE file is missing from .dist-info/licenses/.")
     if f"{PACKAGE}/py.typed" not in names:
         problems.append(f"{wheel.name}: {PACKAGE}/py.typed is missing, so type checkers ignore the package's hints.")
     if (ROOT / EXAMPLE_DAGS).is_dir() and not any(name.startswith(EXAMPLE_DAGS + "/") for name in names):
