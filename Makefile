@@ -8,7 +8,9 @@ PYTEST_ARGS ?=
 # Never let uv fetch a Python build: use the interpreter this machine has.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: test test-oldest test-newest lint demo bench docs dist clean
+# test-oldest and test-newest come from the test-% pattern rule, so they must not be listed:
+# make never applies an implicit rule to a phony target, and would run no tests.
+.PHONY: test lint demo bench docs dist clean
 
 test: lint test-oldest test-newest
 
