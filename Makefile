@@ -36,6 +36,9 @@ lint: .venv-newest/.installed
 bench: .venv-newest/.installed
 	.venv-newest/bin/python bench/injection_overhead.py
 
+clean:
+	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist docs/_build .pytest_cache .mypy_cache .ruff_cache
+
 # The documentation site; Sphinx treats every warning as an error.
 docs: .venv-newest/.installed
 	VIRTUAL_ENV=$(CURDIR)/.venv-newest $(UV) pip install --quiet -e ".[docs]" -r ci/newest.txt
@@ -48,6 +51,3 @@ dist: .venv-newest/.installed
 	.venv-newest/bin/python -m build --outdir dist .
 	.venv-newest/bin/twine check --strict dist/*
 	.venv-newest/bin/python ci/check_dist.py dist
-
-clean:
-	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist docs/_build .pytest_cache .mypy_cache .ruff_cache
