@@ -16,11 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from airflow_vault_provider.injection import inject_vault_init
-
-from support.pods import settings, worker_pod
+from tests.support.pods import settings, worker_pod
 
 
 def main() -> None:

@@ -10,8 +10,7 @@ from kubernetes.client import models as k8s
 from airflow_vault_provider import contract
 from airflow_vault_provider.config import VaultInitConfigError
 from airflow_vault_provider.injection import inject_vault_init, is_injected
-
-from support.pods import (
+from tests.support.pods import (
     NEWEST_KUBERNETES,
     OLDEST_KUBERNETES,
     WORKER_IMAGE,

@@ -11,8 +11,7 @@ from kubernetes.client import models as k8s
 
 from airflow_vault_provider import contract
 from airflow_vault_provider.injection import inject_vault_init
-
-from support.pods import serialise, settings
+from tests.support.pods import serialise, settings
 
 _OURS = {
     contract.INIT_CONTAINER_NAME,

@@ -7,8 +7,7 @@ import secrets as random_secrets
 from kubernetes.client import models as k8s
 
 from airflow_vault_provider.injection import inject_vault_init
-
-from support.pods import annotated_override, pod_text, settings, worker_pod
+from tests.support.pods import annotated_override, pod_text, settings, worker_pod
 
 
 def test_no_secret_value_in_serialised_pod(monkeypatch):

@@ -1,0 +1,1 @@
+"""Real components and named doubles that the tests set up for themselves."""
