@@ -8,7 +8,9 @@ PYTEST_ARGS ?=
 # Never let uv fetch a Python build: use the interpreter this machine has.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: test test-oldest test-newest lint demo bench docs dist clean
+# test-oldest and test-newest come from the test-% pattern rule, so they must not be listed:
+# make never applies an implicit rule to a phony target, and would run no tests.
+.PHONY: test lint demo bench docs dist clean
 
 test: lint test-oldest test-newest
 
@@ -36,4 +38,17 @@ bench: .venv-newest/.installed
 	.venv-newest/bin/python bench/executor_throughput.py
 
 clean:
-	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(TOOLS) .venv-oldest .venv-newest build dist docs/_build .pytest_cache .mypy_cache .ruff_cache
+
+# The documentation site; Sphinx treats every warning as an error.
+docs: .venv-newest/.installed
+	VIRTUAL_ENV=$(CURDIR)/.venv-newest $(UV) pip install --quiet -e ".[docs]" -r ci/newest.txt
+	.venv-newest/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# Wheel and sdist, checked by twine and for the files users need (ci/check_dist.py).
+dist: .venv-newest/.installed
+	VIRTUAL_ENV=$(CURDIR)/.venv-newest $(UV) pip install --quiet -e ".[release]" -r ci/newest.txt
+	rm -rf dist
+	.venv-newest/bin/python -m build --outdir dist .
+	.venv-newest/bin/twine check --strict dist/*
+	.venv-newest/bin/python ci/check_dist.py dist

@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_vault_provider import contract
 from airflow_vault_provider.errors import VaultInitConfigError
-from airflow_vault_provider.options import DEPLOYMENT_ONLY, OPTIONS, SECTION, annotation_for
+from airflow_vault_provider.options import DEPLOYMENT_ONLY, OPTIONS, SECTION, SENSITIVE, annotation_for
 from airflow_vault_provider.parsers import (
     PARSERS,
     SecretKeyRef,
@@ -84,14 +84,16 @@ class VaultInitConfig:
     def from_airflow_conf(cls, conf: Any = None) -> VaultInitConfig:
         """Read `[vault_init]` through Airflow's configuration, so its precedence applies.
 
-        Environment variables, `_cmd` and `_secret` keys, `airflow.cfg` and the provider
-        defaults are all resolved by Airflow; this only parses and validates the strings.
+        Airflow resolves environment variables, `airflow.cfg` and the provider defaults, and
+        the `_cmd` and `_secret` forms of the options in `options.SENSITIVE` (Airflow reads
+        those forms only for sensitive options). This method only parses the strings.
         """
         if conf is None:
             from airflow.configuration import conf as airflow_conf
 
             conf = airflow_conf
 
+        _register_sensitive_options(conf)
         raw = {key: conf.get(SECTION, key, fallback=OPTIONS[key][1]) for key in OPTIONS}
         if not raw["image"]:
             raw["image"] = _worker_image(conf)
@@ -164,8 +166,14 @@ class VaultInitConfig:
 
     @cached_property
     def config_hash(self) -> str:
-        """A short, stable digest of every setting, written onto injected pods."""
+        """A short, stable digest of the settings that shape the injected pod.
+
+        The two deployment switches only decide whether a pod is injected, so they are left
+        out: the executor, the operator and the hook then agree on the hash of one pod.
+        """
         fields = dataclasses.asdict(self)
+        for switch in DEPLOYMENT_ONLY:
+            fields.pop(switch)
         digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:16]
 
@@ -207,6 +215,14 @@ _ANNOTATION_KEYS = (
     *(annotation_for(key) for key in OPTIONS if key not in DEPLOYMENT_ONLY),
     contract.ANNOTATION_INJECT,
 )
+
+
+def _register_sensitive_options(conf: Any) -> None:
+    # Airflow 2.11 caches its set of sensitive options before it loads the providers'
+    # configuration, so ours are missing there and their _cmd and _secret forms are ignored.
+    sensitive = getattr(conf, "sensitive_config_values", None)
+    if isinstance(sensitive, set):
+        sensitive.update((SECTION, key) for key in SENSITIVE)
 
 
 def _worker_image(conf: Any) -> str:

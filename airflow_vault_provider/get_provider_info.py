@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_vault_provider import __version__
-from airflow_vault_provider.options import OPTIONS, SECTION, VERSION_ADDED
+from airflow_vault_provider.options import OPTIONS, SECTION, SENSITIVE, VERSION_ADDED
 
 _SECTION_DESCRIPTION = (
     "Settings of the Vault init container that airflow-vault-provider adds to Kubernetes "
@@ -26,6 +26,7 @@ def _config_section() -> dict[str, Any]:
             "example": example,
             # Airflow expands {AIRFLOW_HOME}-style templates in defaults with str.format.
             "default": default.replace("{", "{{").replace("}", "}}"),
+            "sensitive": name in SENSITIVE,
         }
         for name, (option_type, default, example, description) in OPTIONS.items()
     }

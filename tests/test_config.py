@@ -212,7 +212,8 @@ def airflow_conf(monkeypatch):
     from airflow.configuration import conf
 
     for key in OPTIONS:
-        monkeypatch.delenv(f"AIRFLOW__VAULT_INIT__{key.upper()}", raising=False)
+        for suffix in ("", "_CMD", "_SECRET"):
+            monkeypatch.delenv(f"AIRFLOW__VAULT_INIT__{key.upper()}{suffix}", raising=False)
     return conf
 
 
@@ -228,16 +229,21 @@ def test_from_airflow_conf_reads_environment(airflow_conf, monkeypatch):
 
 
 def test_from_airflow_conf_runs_cmd_keys(airflow_conf, monkeypatch):
-    monkeypatch.setenv("AIRFLOW__VAULT_INIT__VAULT_ADDR", ADDR)
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__VAULT_ADDR_CMD", f"echo {ADDR}")
     monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE_CMD", "echo from-cmd")
-    # Airflow runs _cmd only for options it lists as sensitive; otherwise the env wins.
-    airflow_conf.sensitive_config_values.add(("vault_init", "role"))
-    try:
-        config = VaultInitConfig.from_airflow_conf()
-    finally:
-        airflow_conf.sensitive_config_values.discard(("vault_init", "role"))
 
+    config = VaultInitConfig.from_airflow_conf()
+
+    assert config.vault_addr == ADDR
     assert config.role == "from-cmd"
+
+
+def test_environment_wins_over_cmd(airflow_conf, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__VAULT_ADDR", ADDR)
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE", "from-env")
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE_CMD", "echo from-cmd")
+
+    assert VaultInitConfig.from_airflow_conf().role == "from-env"
 
 
 def test_from_airflow_conf_uses_worker_image(airflow_conf, monkeypatch):

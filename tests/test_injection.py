@@ -315,6 +315,23 @@ def test_template_vault_init_and_volume_are_reconciled():
     assert [(m.mount_path, m.read_only) for m in base_mounts] == [("/vault/secrets", True)]
 
 
+def test_saved_pod_with_other_settings_is_reconciled():
+    saved = inject_vault_init(worker_pod(), settings(role="old-role"))
+
+    pod = inject_vault_init(saved, settings(role="new-role"))
+
+    assert [c.name for c in pod.spec.init_containers].count("vault-init") == 1
+    assert env_of(init_container(pod))["VAULT_INIT_ROLE"] == "new-role"
+    assert pod.metadata.annotations["vault.airflow/config-hash"] == settings(role="new-role").config_hash
+    assert serialise(pod) == serialise(inject_vault_init(worker_pod(), settings(role="new-role")))
+
+
+def test_config_hash_ignores_deployment_switches():
+    assert settings(inject_by_default="False").config_hash == settings().config_hash
+    assert settings(enabled="False").config_hash == settings().config_hash
+    assert settings(role="other").config_hash != settings().config_hash
+
+
 def test_input_pod_is_not_modified():
     pod = worker_pod()
     before = copy.deepcopy(serialise(pod))

@@ -51,14 +51,16 @@ def pod_settings(pod: k8s.V1Pod, config: VaultInitConfig) -> VaultInitConfig | N
 def inject_vault_init(pod: k8s.V1Pod, config: VaultInitConfig) -> k8s.V1Pod:
     """Return ``pod`` with the Vault init container, volumes, mounts, env and marks added.
 
-    Idempotent: an injected pod comes back unchanged, and a pod whose template already has
-    a `vault-init` container or one of our volumes ends with exactly one of each. Raises
-    `VaultInitConfigError` when the pod's own annotations are invalid.
+    Idempotent: a pod injected with the same settings comes back unchanged. Any other pod
+    that already has a `vault-init` container or one of our volumes (from a template, or
+    a saved copy of a pod injected with other settings) ends with exactly one of each,
+    built from ``config``. Raises `VaultInitConfigError` when the pod's own annotations
+    are invalid.
     """
     if pod.spec is None or not pod.spec.containers:
         return pod
     settings = pod_settings(pod, config)
-    if settings is None or is_injected(pod):
+    if settings is None or _injected_with(pod, settings):
         return pod
 
     spec = shallow_copy(pod.spec)
@@ -87,6 +89,11 @@ def inject_vault_init(pod: k8s.V1Pod, config: VaultInitConfig) -> k8s.V1Pod:
     injected.metadata = metadata
     injected.spec = spec
     return injected
+
+
+def _injected_with(pod: k8s.V1Pod, settings: VaultInitConfig) -> bool:
+    annotations = pod.metadata.annotations or {}
+    return is_injected(pod) and annotations.get(contract.ANNOTATION_CONFIG_HASH) == settings.config_hash
 
 
 def _target_indexes(containers: list[k8s.V1Container], settings: VaultInitConfig, pod: k8s.V1Pod) -> list[int]:

@@ -1,0 +1,1 @@
+"""Example DAGs for the executor, the operator and the pod mutation hook (used by the docs and the demo)."""

@@ -1,0 +1,1 @@
+"""Operators that DAG authors use directly."""
