@@ -431,3 +431,48 @@ def test_injected_pod_matches_official_schema(kubernetes_version, overrides):
     pod = inject_vault_init(worker_pod(), settings(**overrides))
 
     validate_pod(pod, kubernetes_version)
+
+
+# Pieces are built once per settings and cloned: pods never share a mutable piece.
+
+
+def _model_ids(value, seen=None):
+    seen = set() if seen is None else seen
+    if hasattr(type(value), "openapi_types"):
+        seen.add(id(value))
+        for field in value.openapi_types:
+            _model_ids(getattr(value, field), seen)
+    elif isinstance(value, (list, dict)):
+        seen.add(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            _model_ids(item, seen)
+    return seen
+
+
+def test_injected_pieces_are_not_shared_between_pods():
+    config = settings(secrets='{"db.json": "secret/data/db"}')
+    first = inject_vault_init(worker_pod(), config)
+    second = inject_vault_init(worker_pod(), config)
+
+    def ours(pod):
+        ids = _model_ids(init_container(pod))
+        for volume in pod.spec.volumes[-2:]:
+            ids |= _model_ids(volume)
+        ids |= _model_ids(container(pod, "base").env)
+        return ids
+
+    assert not ours(first) & ours(second)
+
+
+def test_changing_one_pod_leaves_the_next_alone():
+    config = settings()
+    first = inject_vault_init(worker_pod(), config)
+    init_container(first).env.append(k8s.V1EnvVar(name="EXTRA", value="1"))
+    init_container(first).security_context.capabilities.drop.append("NET_RAW")
+    init_container(first).resources.limits["memory"] = "1Gi"
+
+    second = inject_vault_init(worker_pod(), config)
+
+    assert "EXTRA" not in env_of(init_container(second))
+    assert init_container(second).security_context.capabilities.drop == ["ALL"]
+    assert init_container(second).resources.limits["memory"] == "128Mi"

@@ -14,7 +14,7 @@ from kubernetes.client import models as k8s
 
 from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
 from airflow_vault_provider.injection import inject_vault_init, is_injected
-from airflow_vault_provider.injection.models import Model, build
+from airflow_vault_provider.injection.models import build, shallow_copy
 
 EXECUTOR_ENV = "AIRFLOW__CORE__EXECUTOR"
 _BASE_CONTAINER_NAME = "base"
@@ -39,26 +39,14 @@ def with_executor_env(pod: k8s.V1Pod, executors: str) -> k8s.V1Pod:
     if any(var.name == EXECUTOR_ENV for var in base.env or ()):
         return pod
 
-    copied = _field_copy(base)
+    copied = shallow_copy(base)
     copied.env = [*(base.env or ()), build(k8s.V1EnvVar, name=EXECUTOR_ENV, value=executors)]
     containers[index] = copied
-    spec = _field_copy(pod.spec)
+    spec = shallow_copy(pod.spec)
     spec.containers = containers
-    result = _field_copy(pod)
+    result = shallow_copy(pod)
     result.spec = spec
     return result
-
-
-def _field_copy(model: Model) -> Model:
-    """Return a shallow copy of a `kubernetes` client model, sharing its field values.
-
-    The generated models keep their fields in the instance `__dict__`, so copying it is the
-    whole copy. `copy.copy` gives the same result about four times slower (1.3 µs against
-    0.3 µs per container model, measured with timeit), which counts on the per-pod path.
-    """
-    clone = object.__new__(type(model))
-    clone.__dict__.update(model.__dict__)
-    return clone
 
 
 def task_key_of(pod: k8s.V1Pod) -> str:

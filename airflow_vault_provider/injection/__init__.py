@@ -11,15 +11,12 @@ from kubernetes.client import models as k8s
 
 from airflow_vault_provider import contract
 from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
-from airflow_vault_provider.injection.container import init_container, place_init_container
-from airflow_vault_provider.injection.environment import merge_env, task_container_env
+from airflow_vault_provider.injection.container import place_init_container
+from airflow_vault_provider.injection.environment import merge_env
 from airflow_vault_provider.injection.models import shallow_copy
-from airflow_vault_provider.injection.volumes import (
-    OWNED_VOLUMES,
-    merge_volumes,
-    task_container_mounts,
-    vault_volumes,
-)
+from airflow_vault_provider.injection.pieces import Pieces, pieces_for
+from airflow_vault_provider.injection.security import init_user_and_group
+from airflow_vault_provider.injection.volumes import OWNED_VOLUMES, merge_volumes
 
 __all__ = ["inject_vault_init", "is_injected", "pod_settings"]
 
@@ -67,16 +64,18 @@ def inject_vault_init(pod: k8s.V1Pod, config: VaultInitConfig) -> k8s.V1Pod:
     targets = _target_indexes(spec.containers, settings, pod)
     task_container = spec.containers[targets[0]]
     image = settings.image or _worker_image(pod, task_container)
+    pieces = pieces_for(settings)
 
     # Edit copies of the containers we touch; the others stay shared with the input pod.
     containers = list(spec.containers)
     for index in targets:
-        containers[index] = _with_vault_access(containers[index], settings, pod)
+        containers[index] = _with_vault_access(containers[index], settings, pieces, pod)
     spec.containers = containers
-    spec.init_containers = place_init_container(
-        spec.init_containers, init_container(settings, image, pod, task_container), settings.init_first
-    )
-    spec.volumes = merge_volumes(spec.volumes, vault_volumes(settings))
+
+    user, group = init_user_and_group(settings, pod, task_container)
+    init = pieces.new_init_container(image, user, group)
+    spec.init_containers = place_init_container(spec.init_containers, init, settings.init_first)
+    spec.volumes = merge_volumes(spec.volumes, pieces.new_volumes())
 
     metadata = shallow_copy(pod.metadata) if pod.metadata else k8s.V1ObjectMeta()
     metadata.annotations = {
@@ -119,9 +118,11 @@ def _target_indexes(containers: list[k8s.V1Container], settings: VaultInitConfig
     return list(dict.fromkeys(indexes))
 
 
-def _with_vault_access(container: k8s.V1Container, settings: VaultInitConfig, pod: k8s.V1Pod) -> k8s.V1Container:
+def _with_vault_access(
+    container: k8s.V1Container, settings: VaultInitConfig, pieces: Pieces, pod: k8s.V1Pod
+) -> k8s.V1Container:
     copied = shallow_copy(container)
-    ours = task_container_mounts(settings)
+    ours = pieces.new_task_mounts()
     kept = [mount for mount in container.volume_mounts or () if mount.name not in OWNED_VOLUMES]
     taken = {mount.mount_path.rstrip("/") for mount in kept}
     for mount in ours:
@@ -133,7 +134,7 @@ def _with_vault_access(container: k8s.V1Container, settings: VaultInitConfig, po
                 f"Container {container.name!r} already mounts another volume there; choose a free path.",
             )
     copied.volume_mounts = kept + ours
-    copied.env = merge_env(container.env, task_container_env(settings))
+    copied.env = merge_env(container.env, pieces.new_task_env())
     return copied
 
 

@@ -8,24 +8,19 @@ from airflow_vault_provider import contract
 from airflow_vault_provider.config import VaultInitConfig
 from airflow_vault_provider.injection.environment import init_container_env
 from airflow_vault_provider.injection.models import build
-from airflow_vault_provider.injection.security import init_security_context
 from airflow_vault_provider.injection.volumes import init_container_mounts
 
 
-def init_container(
-    config: VaultInitConfig, image: str, pod: k8s.V1Pod, task_container: k8s.V1Container
-) -> k8s.V1Container:
-    """Return the `vault-init` container that logs in and writes the token and secrets."""
+def init_container(config: VaultInitConfig) -> k8s.V1Container:
+    """Return the `vault-init` container; the caller sets its image and security context per pod."""
     resources = config.resources_dict()
     return build(
         k8s.V1Container,
         name=contract.INIT_CONTAINER_NAME,
-        image=image,
         image_pull_policy=config.image_pull_policy,
         command=list(config.command),
         env=init_container_env(config),
         volume_mounts=init_container_mounts(config),
-        security_context=init_security_context(config, pod, task_container),
         resources=build(k8s.V1ResourceRequirements, requests=resources.get("requests"), limits=resources.get("limits")),
         termination_message_policy="FallbackToLogsOnError",
     )

@@ -12,10 +12,10 @@ def _first_set(*values: int | None) -> int | None:
     return next((value for value in values if value is not None), None)
 
 
-def init_security_context(
+def init_user_and_group(
     config: VaultInitConfig, pod: k8s.V1Pod, task_container: k8s.V1Container
-) -> k8s.V1SecurityContext:
-    """Return a non-root, read-only, capability-free context with the task container's ids.
+) -> tuple[int | None, int | None]:
+    """Return the user and group ids `vault-init` runs as; None leaves the image's own.
 
     The token file is written with mode 0440, so `vault-init` takes the task container's
     user and group, and the task can read what it wrote. A task running as root reads it
@@ -35,7 +35,11 @@ def init_security_context(
     )
     if user == 0:
         user = None
+    return user, group
 
+
+def init_security_context(user: int | None, group: int | None) -> k8s.V1SecurityContext:
+    """Return a non-root, read-only, capability-free context with the given ids."""
     return build(
         k8s.V1SecurityContext,
         run_as_non_root=True,
