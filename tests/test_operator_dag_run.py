@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import airflow_vault_provider.example_dags as example_dags
-from tests.support.kube_api import KubeApiDouble
+from tests.support.kube_api_server import KubeApiServerDouble
 from tests.support.operator_task import (
     NAMESPACE,
     VAULT_ADDR,
@@ -72,7 +72,7 @@ def _airflow_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 def run_dag(
-    home: Path, api: KubeApiDouble, run_conf: dict[str, str], dag_id: str = "example_vault_operator"
+    home: Path, api: KubeApiServerDouble, run_conf: dict[str, str], dag_id: str = "example_vault_operator"
 ) -> subprocess.CompletedProcess[str]:
     kubeconfig = api.write_kubeconfig(home / "kubeconfig")
     connection = {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig), "namespace": NAMESPACE}}
@@ -89,13 +89,13 @@ def run_dag(
 def test_templated_arguments_rendered(airflow_home):
     run_conf = {"vault_role": "etl-writer", "db_secret_path": "secret/data/etl/db-replica"}
 
-    with KubeApiDouble() as api:
+    with KubeApiServerDouble() as api:
         result = run_dag(airflow_home, api, run_conf)
 
     output = result.stdout + result.stderr
     assert "DAG RUN STATE: success" in output, output[-4000:]
-    assert len(api.created) == 1
-    body = api.created[0]
+    assert len(api.created_pods) == 1
+    body = api.created_pods[0]
     validate(body)
     assert_one_vault_init(body)
     annotations = body["metadata"]["annotations"]
@@ -109,24 +109,24 @@ def test_templated_arguments_rendered(airflow_home):
 
 
 def test_invalid_rendered_role_fails_task(airflow_home):
-    with KubeApiDouble() as api:
+    with KubeApiServerDouble() as api:
         result = run_dag(airflow_home, api, {"vault_role": "etl writer"})
 
     output = result.stdout + result.stderr
     assert "DAG RUN STATE: failed" in output, output[-4000:]
     assert "vault_role of task 'read_rendered_secret' (annotation vault.airflow/role)" in output
     assert "'etl writer'" in output
-    assert api.created == []
+    assert api.created_pods == []
 
 
 def test_deferrable_run_builds_pod_once(airflow_home):
-    with KubeApiDouble() as api:
+    with KubeApiServerDouble() as api:
         result = run_dag(airflow_home, api, {"vault_role": "etl-writer"}, dag_id="vault_deferrable")
 
     output = result.stdout + result.stderr
     assert "DAG RUN STATE: success" in output, output[-4000:]
-    assert len(api.created) == 1
-    body = api.created[0]
+    assert len(api.created_pods) == 1
+    body = api.created_pods[0]
     pod_name = body["metadata"]["name"]
     assert f"Checking pod '{pod_name}'" in output
     assert api.deleted == [pod_name]
@@ -137,13 +137,13 @@ def test_deferrable_run_builds_pod_once(airflow_home):
 
 
 def test_mapped_task_pods(airflow_home):
-    with KubeApiDouble() as api:
+    with KubeApiServerDouble() as api:
         result = run_dag(airflow_home, api, {}, dag_id="vault_mapped")
 
     output = result.stdout + result.stderr
     assert "DAG RUN STATE: success" in output, output[-4000:]
-    assert sorted(body["metadata"]["labels"]["map_index"] for body in api.created) == ["0", "1"]
-    for body in api.created:
+    assert sorted(body["metadata"]["labels"]["map_index"] for body in api.created_pods) == ["0", "1"]
+    for body in api.created_pods:
         validate(body)
         assert_one_vault_init(body)
         assert env_of(init_container(body))["VAULT_INIT_ROLE"] == "etl-reader"

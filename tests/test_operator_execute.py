@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator
-from tests.support.kube_api import KubeApiDouble
+from tests.support.kube_api_server import KubeApiServerDouble
 from tests.support.operator_task import (
     NAMESPACE,
     TASK_IMAGE,
     WORKER_IMAGE,
     assert_one_vault_init,
     init_container,
-    kubernetes_connection,
     serialise,
+    serve_kube_api,
     task_context,
     validate,
     vault_conf,
@@ -36,9 +36,7 @@ except ImportError:  # Airflow 2
 
 @pytest.fixture
 def kube_api(vault_conf: pytest.MonkeyPatch, tmp_path: Path):
-    with KubeApiDouble() as api:
-        kubernetes_connection(vault_conf, str(api.write_kubeconfig(tmp_path / "kubeconfig")))
-        yield api
+    yield from serve_kube_api(vault_conf, tmp_path)
 
 
 def make_operator(**kwargs) -> VaultKubernetesPodOperator:
@@ -56,8 +54,8 @@ def make_operator(**kwargs) -> VaultKubernetesPodOperator:
     return VaultKubernetesPodOperator(**arguments)
 
 
-def check_created(api: KubeApiDouble) -> None:
-    for body in api.created:
+def check_created(api: KubeApiServerDouble) -> None:
+    for body in api.created_pods:
         validate(body)
         assert_one_vault_init(body)
         assert init_container(body)["image"] == WORKER_IMAGE
@@ -69,9 +67,9 @@ def test_first_try_creates_one_pod(kube_api):
 
     make_operator().execute(context)
 
-    assert len(kube_api.created) == 1
+    assert len(kube_api.created_pods) == 1
     check_created(kube_api)
-    created = kube_api.created[0]["metadata"]["name"]
+    created = kube_api.created_pods[0]["metadata"]["name"]
     assert context["ti"].pushed["pod_name"] == created
     assert kube_api.deleted == [created]
 
@@ -80,9 +78,9 @@ def test_retry_creates_new_pod(kube_api):
     make_operator().execute(task_context(try_number=1))
     make_operator().execute(task_context(try_number=2))
 
-    assert len(kube_api.created) == 2
+    assert len(kube_api.created_pods) == 2
     check_created(kube_api)
-    first, second = (body["metadata"] for body in kube_api.created)
+    first, second = (body["metadata"] for body in kube_api.created_pods)
     assert first["name"] != second["name"]
     assert (first["labels"]["try_number"], second["labels"]["try_number"]) == ("1", "2")
 
@@ -96,7 +94,7 @@ def test_reattach_reuses_running_pod(kube_api):
     restarted = make_operator()
     restarted.execute(context)
 
-    assert len(kube_api.created) == 1
+    assert len(kube_api.created_pods) == 1
     check_created(kube_api)
     assert restarted.pod is not None
     assert_one_vault_init(serialise(restarted.pod))
@@ -110,14 +108,14 @@ def test_deferrable_and_reentry(kube_api):
         make_operator(deferrable=True).execute(context)
 
     assert deferred.value.method_name == "trigger_reentry"
-    assert len(kube_api.created) == 1
-    pod_name = kube_api.created[0]["metadata"]["name"]
+    assert len(kube_api.created_pods) == 1
+    pod_name = kube_api.created_pods[0]["metadata"]["name"]
 
     # Airflow resumes a deferred task on a fresh operator; the pod is not built again.
     event = {"status": "success", "name": pod_name, "namespace": NAMESPACE, "message": "done"}
     make_operator(deferrable=True).trigger_reentry(context, event)
 
-    assert len(kube_api.created) == 1
+    assert len(kube_api.created_pods) == 1
     check_created(kube_api)
     assert kube_api.deleted == [pod_name]
 
@@ -126,9 +124,9 @@ def test_deferrable_retry_creates_new_pod(kube_api):
     for try_number in (1, 2):
         with pytest.raises(TaskDeferred):
             make_operator(deferrable=True).execute(task_context(try_number))
-        name = kube_api.created[-1]["metadata"]["name"]
+        name = kube_api.created_pods[-1]["metadata"]["name"]
         event = {"status": "success", "name": name, "namespace": NAMESPACE, "message": "done"}
         make_operator(deferrable=True).trigger_reentry(task_context(try_number), event)
 
-    assert len(kube_api.created) == 2
+    assert len(kube_api.created_pods) == 2
     check_created(kube_api)

@@ -19,7 +19,6 @@ from airflow_vault_provider import mutation
 from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
 from airflow_vault_provider.injection import inject_vault_init, is_injected
 from airflow_vault_provider.operators.vault_pod import VaultKubernetesPodOperator
-from tests.support.kube_api import KubeApiDouble
 from tests.support.operator_task import (
     NAMESPACE,
     TASK_IMAGE,
@@ -28,9 +27,9 @@ from tests.support.operator_task import (
     assert_one_vault_init,
     env_of,
     init_container,
-    kubernetes_connection,
     names,
     serialise,
+    serve_kube_api,
     task_context,
     validate,
     vault_conf,
@@ -42,9 +41,7 @@ __all__ = ["vault_conf"]
 @pytest.fixture(autouse=True)
 def kube_api(vault_conf: pytest.MonkeyPatch, tmp_path: Path):
     """Point `kubernetes_default` at a loopback API double; building a pod reads the cluster type."""
-    with KubeApiDouble() as api:
-        kubernetes_connection(vault_conf, str(api.write_kubeconfig(tmp_path / "kubeconfig")))
-        yield api
+    yield from serve_kube_api(vault_conf, tmp_path)
 
 
 def make_operator(**kwargs) -> VaultKubernetesPodOperator:

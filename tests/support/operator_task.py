@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -11,6 +12,8 @@ import pytest
 from kubernetes.client import ApiClient
 from kubernetes.client import models as k8s
 from kubernetes_validate.utils import latest_version
+
+from tests.support.kube_api_server import KubeApiServerDouble
 
 VAULT_ADDR = "https://vault.vault.svc:8200"
 WORKER_REPOSITORY = "registry.example.com/airflow"
@@ -36,6 +39,13 @@ def kubernetes_connection(monkeypatch: pytest.MonkeyPatch, kubeconfig: str) -> N
     """Define `kubernetes_default` by environment variable, so no metadata database is needed."""
     connection = {"conn_type": "kubernetes", "extra": {"kube_config_path": kubeconfig, "namespace": NAMESPACE}}
     monkeypatch.setenv("AIRFLOW_CONN_KUBERNETES_DEFAULT", json.dumps(connection))
+
+
+def serve_kube_api(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[KubeApiServerDouble]:
+    """Run a `KubeApiServerDouble` and point `kubernetes_default` at it, for a fixture to yield from."""
+    with KubeApiServerDouble() as api:
+        kubernetes_connection(monkeypatch, str(api.write_kubeconfig(tmp_path / "kubeconfig")))
+        yield api
 
 
 class TaskInstanceDouble:
