@@ -25,25 +25,10 @@ from tests.support.openbao import (
     free_port,
     new_wrapped_secret_id,
     read_policy_for,
+    unique_name,
     wrapping_lookup,
     write_policy,
 )
-
-
-def _mount(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def _approle_env(workspace: InitWorkspace, addr: str, mount: str, role_id: str, secret_id: str) -> dict[str, str]:
-    return workspace.env(
-        addr,
-        {
-            contract.ENV_AUTH_METHOD: "approle",
-            contract.ENV_AUTH_PATH: mount,
-            contract.ENV_APPROLE_ROLE_ID: role_id,
-            contract.ENV_APPROLE_SECRET_ID: secret_id,
-        },
-    )
 
 
 def test_vault_starting_late_and_sealed(workspace: InitWorkspace) -> None:
@@ -54,7 +39,7 @@ def test_vault_starting_late_and_sealed(workspace: InitWorkspace) -> None:
         creds = enable_approle(vault.client(), mount="approle")
         vault.stop()
 
-        env = _approle_env(workspace, vault.addr, "approle", creds.role_id, creds.secret_id)
+        env = workspace.approle_env(vault.addr, "approle", creds.role_id, creds.secret_id)
         env[contract.ENV_TIMEOUT_SECONDS] = "60"
         started = time.monotonic()
         process = workspace.start(env)
@@ -92,7 +77,7 @@ def _collect_lines(process: subprocess.Popen[str], lines: list[str], seen_sealed
 
 def test_vault_never_reachable(workspace: InitWorkspace) -> None:
     addr = f"http://127.0.0.1:{free_port()}"
-    env = _approle_env(workspace, addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
+    env = workspace.approle_env(addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
     env[contract.ENV_TIMEOUT_SECONDS] = "3"
 
     run = workspace.run(env)
@@ -111,20 +96,13 @@ def test_vault_never_reachable(workspace: InitWorkspace) -> None:
 def test_wrong_role_fails_fast(
     openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble, workspace: InitWorkspace
 ) -> None:
-    mount = _mount("k8s")
+    mount = unique_name("k8s")
     enable_kubernetes(openbao.client(), tokenreview_double, mount=mount, role_name="airflow-worker")
     jwt = JwtSigner().service_account_token("airflow", "airflow-worker", "vault")
     tokenreview_double.register(jwt, "airflow", "airflow-worker")
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "kubernetes",
-            contract.ENV_AUTH_PATH: mount,
-            contract.ENV_ROLE: "no-such-role",
-            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-            contract.ENV_TIMEOUT_SECONDS: "60",
-        },
-    )
+    env = workspace.jwt_env(openbao.addr, "kubernetes", mount, "no-such-role", jwt) | {
+        contract.ENV_TIMEOUT_SECONDS: "60"
+    }
 
     run = workspace.run(env)
 
@@ -138,18 +116,10 @@ def test_wrong_role_fails_fast(
 def test_unknown_service_account_denied(
     openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble, workspace: InitWorkspace
 ) -> None:
-    mount = _mount("k8s")
+    mount = unique_name("k8s")
     enable_kubernetes(openbao.client(), tokenreview_double, mount=mount, role_name="airflow-worker")
     jwt = JwtSigner().service_account_token("airflow", "airflow-worker", "vault")
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "kubernetes",
-            contract.ENV_AUTH_PATH: mount,
-            contract.ENV_ROLE: "airflow-worker",
-            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-        },
-    )
+    env = workspace.jwt_env(openbao.addr, "kubernetes", mount, "airflow-worker", jwt)
 
     run = workspace.run(env)
 
@@ -159,11 +129,11 @@ def test_unknown_service_account_denied(
 
 def test_reused_wrapping_token(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     root = openbao.client()
-    creds = enable_approle(root, mount=_mount("approle"))
+    creds = enable_approle(root, mount=unique_name("approle"))
     wrapping_token = new_wrapped_secret_id(root, creds.mount, creds.role_name)
     openbao.client(token=wrapping_token).sys.unwrap()
 
-    run = workspace.run(_approle_env(workspace, openbao.addr, creds.mount, creds.role_id, wrapping_token))
+    run = workspace.run(workspace.approle_env(openbao.addr, creds.mount, creds.role_id, wrapping_token))
 
     assert run.returncode == ExitCode.WRAPPING_TOKEN_INVALID
     assert "already used" in run.termination_message
@@ -173,10 +143,10 @@ def test_reused_wrapping_token(openbao: OpenBaoServer, workspace: InitWorkspace)
 
 def test_substituted_wrapping_token(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     root = openbao.client()
-    creds = enable_approle(root, mount=_mount("approle"))
+    creds = enable_approle(root, mount=unique_name("approle"))
     foreign = root.sys.wrap({"secret_id": "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e"}, ttl="5m")["wrap_info"]["token"]
 
-    run = workspace.run(_approle_env(workspace, openbao.addr, creds.mount, creds.role_id, foreign))
+    run = workspace.run(workspace.approle_env(openbao.addr, creds.mount, creds.role_id, foreign))
 
     assert run.returncode == ExitCode.WRAPPING_TOKEN_INVALID
     assert "sys/wrapping/wrap" in run.termination_message
@@ -187,9 +157,9 @@ def test_substituted_wrapping_token(openbao: OpenBaoServer, workspace: InitWorks
 @pytest.mark.parametrize("problem", ["missing", "a file"])
 def test_unwritable_output_dir(openbao: OpenBaoServer, workspace: InitWorkspace, problem: str) -> None:
     root = openbao.client()
-    creds = enable_approle(root, mount=_mount("approle"))
+    creds = enable_approle(root, mount=unique_name("approle"))
     wrapping_token = new_wrapped_secret_id(root, creds.mount, creds.role_name)
-    env = _approle_env(workspace, openbao.addr, creds.mount, creds.role_id, wrapping_token)
+    env = workspace.approle_env(openbao.addr, creds.mount, creds.role_id, wrapping_token)
     output_dir = workspace.root / "not-there"
     if problem == "a file":
         output_dir.write_text("")
@@ -232,7 +202,7 @@ MALFORMED_SETTINGS = [
 
 @pytest.mark.parametrize(("variable", "value"), MALFORMED_SETTINGS)
 def test_malformed_setting_names_variable(workspace: InitWorkspace, variable: str, value: str | None) -> None:
-    env = _approle_env(workspace, "http://127.0.0.1:1", "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
+    env = workspace.approle_env("http://127.0.0.1:1", "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
     if value is None:
         env.pop(variable, None)
     else:
@@ -266,7 +236,7 @@ def test_identity_setting_names_variable(workspace: InitWorkspace, variable: str
 
 
 def test_missing_ca_bundle_names_variable(workspace: InitWorkspace) -> None:
-    env = _approle_env(workspace, "https://127.0.0.1:1", "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
+    env = workspace.approle_env("https://127.0.0.1:1", "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
     env[contract.ENV_VAULT_CACERT] = str(workspace.root / "no-ca.pem")
 
     run = workspace.run(env)
@@ -280,16 +250,16 @@ def test_nothing_sensitive_is_shown(
     openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble, workspace: InitWorkspace
 ) -> None:
     root = openbao.client()
-    kv = _mount("kv")
+    kv = unique_name("kv")
     enable_engine(root, "kv", kv, {"version": "2"})
     secret_values = {"API_KEY": "value-" + uuid.uuid4().hex, "PASSWORD": "pw-" + uuid.uuid4().hex}
     root.secrets.kv.v2.create_or_update_secret("app", secret_values, mount_point=kv)
     root.secrets.kv.v2.create_or_update_secret("bad", {"bad-key": secret_values["PASSWORD"]}, mount_point=kv)
-    policy = _mount("policy")
+    policy = unique_name("policy")
     write_policy(root, policy, read_policy_for({f"{kv}/data/*": "read"}))
-    creds = enable_approle(root, mount=_mount("approle"), policies=(policy,))
+    creds = enable_approle(root, mount=unique_name("approle"), policies=(policy,))
     wrapping_token = new_wrapped_secret_id(root, creds.mount, creds.role_name)
-    mount = _mount("k8s")
+    mount = unique_name("k8s")
     enable_kubernetes(root, tokenreview_double, mount=mount, role_name="airflow-worker")
     jwt = JwtSigner().service_account_token("airflow", "airflow-worker", "vault")
     secrets = {
@@ -298,27 +268,17 @@ def test_nothing_sensitive_is_shown(
         "key": {"path": f"{kv}/data/app", "format": "raw", "key": "API_KEY"},
     }
 
-    plain_env = _approle_env(workspace, openbao.addr, creds.mount, creds.role_id, creds.secret_id)
+    plain_env = workspace.approle_env(openbao.addr, creds.mount, creds.role_id, creds.secret_id)
     runs = [
         workspace.run(plain_env | {contract.ENV_SECRETS: json.dumps(secrets)}),
-        workspace.run(_approle_env(workspace, openbao.addr, creds.mount, creds.role_id, wrapping_token)),
+        workspace.run(workspace.approle_env(openbao.addr, creds.mount, creds.role_id, wrapping_token)),
         # Failures: a reused wrapping token, a denied login, a key the env format rejects.
-        workspace.run(_approle_env(workspace, openbao.addr, creds.mount, creds.role_id, wrapping_token)),
-        workspace.run(_approle_env(workspace, openbao.addr, creds.mount, creds.role_id, creds.secret_id[::-1])),
+        workspace.run(workspace.approle_env(openbao.addr, creds.mount, creds.role_id, wrapping_token)),
+        workspace.run(workspace.approle_env(openbao.addr, creds.mount, creds.role_id, creds.secret_id[::-1])),
         workspace.run(
             plain_env | {contract.ENV_SECRETS: f'{{"bad.env": {{"path": "{kv}/data/bad", "format": "env"}}}}'}
         ),
-        workspace.run(
-            workspace.env(
-                openbao.addr,
-                {
-                    contract.ENV_AUTH_METHOD: "kubernetes",
-                    contract.ENV_AUTH_PATH: mount,
-                    contract.ENV_ROLE: "airflow-worker",
-                    contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-                },
-            )
-        ),
+        workspace.run(workspace.jwt_env(openbao.addr, "kubernetes", mount, "airflow-worker", jwt)),
     ]
     assert [run.returncode for run in runs] == [
         ExitCode.OK,
@@ -346,9 +306,9 @@ def test_nothing_sensitive_is_shown(
 
 def test_vault_token_env_is_ignored(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     # A root token in VAULT_TOKEN and ~/.vault-token must not stand in for a failed login.
-    creds = enable_approle(openbao.client(), mount=_mount("approle"))
+    creds = enable_approle(openbao.client(), mount=unique_name("approle"))
     (workspace.home / ".vault-token").write_text(openbao.root_token)
-    env = _approle_env(workspace, openbao.addr, creds.mount, creds.role_id, creds.secret_id[::-1])
+    env = workspace.approle_env(openbao.addr, creds.mount, creds.role_id, creds.secret_id[::-1])
     env["VAULT_TOKEN"] = openbao.root_token
 
     run = workspace.run(env)
@@ -360,7 +320,7 @@ def test_vault_token_env_is_ignored(openbao: OpenBaoServer, workspace: InitWorks
 
 def test_https_to_plain_listener_fails_fast(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     addr = openbao.addr.replace("http://", "https://")
-    env = _approle_env(workspace, addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
+    env = workspace.approle_env(addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
     env[contract.ENV_TIMEOUT_SECONDS] = "60"
 
     run = workspace.run(env)
@@ -391,7 +351,7 @@ def test_address_of_another_service(workspace: InitWorkspace) -> None:
     thread.start()
     try:
         addr = f"http://127.0.0.1:{server.server_address[1]}"
-        env = _approle_env(workspace, addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
+        env = workspace.approle_env(addr, "approle", "role-id", "0b0b9a56-7a0e-4a4c-9d1e-0c3f4b5a6d7e")
         env[contract.ENV_TIMEOUT_SECONDS] = "60"
         run = workspace.run(env)
     finally:

@@ -25,15 +25,7 @@ def _imported_top_level(importtime_stderr: str) -> set[str]:
 
 def test_successful_run_imports_nothing_heavy(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     creds = enable_approle(openbao.client(), mount="approle-imports")
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "approle",
-            contract.ENV_AUTH_PATH: creds.mount,
-            contract.ENV_APPROLE_ROLE_ID: creds.role_id,
-            contract.ENV_APPROLE_SECRET_ID: creds.secret_id,
-        },
-    )
+    env = workspace.approle_env(openbao.addr, creds.mount, creds.role_id, creds.secret_id)
 
     process = subprocess.run(
         [sys.executable, "-X", "importtime", *INIT_COMMAND[1:]], env=env, capture_output=True, text=True, timeout=60

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-import uuid
 
 import hvac
 import pytest
@@ -21,12 +20,9 @@ from tests.support.openbao import (
     enable_kubernetes,
     new_wrapped_secret_id,
     running_openbao,
+    unique_name,
     wrapping_lookup,
 )
-
-
-def _mount(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def _assert_token_works(openbao_client: hvac.Client, run: InitRun, expected_policy: str) -> dict:
@@ -45,7 +41,7 @@ def _assert_token_works(openbao_client: hvac.Client, run: InitRun, expected_poli
 
 
 def _policy(openbao: OpenBaoServer) -> str:
-    name = _mount("policy")
+    name = unique_name("policy")
     openbao.client().sys.create_or_update_policy(
         name=name, policy='path "secret/data/none" { capabilities = ["read"] }'
     )
@@ -55,7 +51,7 @@ def _policy(openbao: OpenBaoServer) -> str:
 def test_kubernetes_login(
     openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble, workspace: InitWorkspace
 ) -> None:
-    mount, policy = _mount("k8s"), _policy(openbao)
+    mount, policy = unique_name("k8s"), _policy(openbao)
     enable_kubernetes(
         openbao.client(),
         tokenreview_double,
@@ -67,15 +63,7 @@ def test_kubernetes_login(
     )
     jwt = JwtSigner().service_account_token("airflow", "worker", "vault")
     tokenreview_double.register(jwt, "airflow", "worker")
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "kubernetes",
-            contract.ENV_AUTH_PATH: mount,
-            contract.ENV_ROLE: "airflow-worker",
-            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-        },
-    )
+    env = workspace.jwt_env(openbao.addr, "kubernetes", mount, "airflow-worker", jwt)
 
     run = workspace.run(env)
 
@@ -86,18 +74,10 @@ def test_kubernetes_login(
 
 
 def test_jwt_login(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
-    mount, policy, signer = _mount("jwt"), _policy(openbao), JwtSigner()
+    mount, policy, signer = unique_name("jwt"), _policy(openbao), JwtSigner()
     enable_jwt(openbao.client(), signer, mount=mount, role_name="task", audience="vault", policies=(policy,))
     jwt = signer.service_account_token("airflow", "worker", "vault")
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "jwt",
-            contract.ENV_AUTH_PATH: mount,
-            contract.ENV_ROLE: "task",
-            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-        },
-    )
+    env = workspace.jwt_env(openbao.addr, "jwt", mount, "task", jwt)
 
     run = workspace.run(env)
 
@@ -106,18 +86,10 @@ def test_jwt_login(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
 
 
 def test_jwt_login_rejects_wrong_audience(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
-    mount, signer = _mount("jwt"), JwtSigner()
+    mount, signer = unique_name("jwt"), JwtSigner()
     enable_jwt(openbao.client(), signer, mount=mount, role_name="task", audience="vault")
     jwt = signer.service_account_token("airflow", "worker", "other-audience")
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "jwt",
-            contract.ENV_AUTH_PATH: mount,
-            contract.ENV_ROLE: "task",
-            contract.ENV_JWT_FILE: str(workspace.identity_file("sa-token", jwt)),
-        },
-    )
+    env = workspace.jwt_env(openbao.addr, "jwt", mount, "task", jwt)
 
     run = workspace.run(env)
 
@@ -129,7 +101,7 @@ def test_jwt_login_rejects_wrong_audience(openbao: OpenBaoServer, workspace: Ini
 @pytest.mark.parametrize("source", ["env", "file"])
 def test_approle_plain_secret_id(openbao: OpenBaoServer, workspace: InitWorkspace, source: str) -> None:
     policy = _policy(openbao)
-    creds = enable_approle(openbao.client(), mount=_mount("approle"), policies=(policy,))
+    creds = enable_approle(openbao.client(), mount=unique_name("approle"), policies=(policy,))
     settings = {
         contract.ENV_AUTH_METHOD: "approle",
         contract.ENV_AUTH_PATH: creds.mount,
@@ -153,7 +125,7 @@ def test_approle_plain_secret_id(openbao: OpenBaoServer, workspace: InitWorkspac
 def test_approle_wrapped_secret_id(openbao: OpenBaoServer, workspace: InitWorkspace, source: str) -> None:
     policy = _policy(openbao)
     root = openbao.client()
-    creds = enable_approle(root, mount=_mount("approle"), policies=(policy,))
+    creds = enable_approle(root, mount=unique_name("approle"), policies=(policy,))
     wrapping_token = new_wrapped_secret_id(root, creds.mount, creds.role_name)
     settings = {
         contract.ENV_AUTH_METHOD: "approle",
@@ -175,18 +147,11 @@ def test_approle_wrapped_secret_id(openbao: OpenBaoServer, workspace: InitWorksp
 
 def test_approle_wrapped_switch_forces_plain(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
     root = openbao.client()
-    creds = enable_approle(root, mount=_mount("approle"))
+    creds = enable_approle(root, mount=unique_name("approle"))
     wrapping_token = new_wrapped_secret_id(root, creds.mount, creds.role_name)
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "approle",
-            contract.ENV_AUTH_PATH: creds.mount,
-            contract.ENV_APPROLE_ROLE_ID: creds.role_id,
-            contract.ENV_APPROLE_SECRET_ID: wrapping_token,
-            contract.ENV_APPROLE_SECRET_ID_WRAPPED: "false",
-        },
-    )
+    env = workspace.approle_env(openbao.addr, creds.mount, creds.role_id, wrapping_token) | {
+        contract.ENV_APPROLE_SECRET_ID_WRAPPED: "false"
+    }
 
     run = workspace.run(env)
 
@@ -196,7 +161,7 @@ def test_approle_wrapped_switch_forces_plain(openbao: OpenBaoServer, workspace: 
 
 
 def test_login_in_namespace(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
-    namespace = _mount("team")
+    namespace = unique_name("team")
     openbao.client().sys.create_namespace(path=namespace)
     inner = openbao.client(namespace=namespace)
     creds = enable_approle(inner, mount="approle")
@@ -244,17 +209,10 @@ def test_login_over_tls_with_server_name(workspace: InitWorkspace) -> None:
 
 
 def test_token_file_mode(openbao: OpenBaoServer, workspace: InitWorkspace) -> None:
-    creds = enable_approle(openbao.client(), mount=_mount("approle"))
-    env = workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "approle",
-            contract.ENV_AUTH_PATH: creds.mount,
-            contract.ENV_APPROLE_ROLE_ID: creds.role_id,
-            contract.ENV_APPROLE_SECRET_ID: creds.secret_id,
-            contract.ENV_TOKEN_FILE: "vault-token",
-        },
-    )
+    creds = enable_approle(openbao.client(), mount=unique_name("approle"))
+    env = workspace.approle_env(openbao.addr, creds.mount, creds.role_id, creds.secret_id) | {
+        contract.ENV_TOKEN_FILE: "vault-token"
+    }
 
     run = workspace.run(env)
 

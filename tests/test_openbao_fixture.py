@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import hvac
 import pytest
 
@@ -15,11 +13,8 @@ from tests.support.openbao import (
     enable_jwt,
     enable_kubernetes,
     new_wrapped_secret_id,
+    unique_name,
 )
-
-
-def _mount(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def test_server_is_active(openbao: OpenBaoServer) -> None:
@@ -35,7 +30,7 @@ def test_server_home_is_private(openbao: OpenBaoServer) -> None:
 
 def test_approle_helper_logs_in(openbao: OpenBaoServer) -> None:
     root = openbao.client()
-    creds = enable_approle(root, mount=_mount("approle"))
+    creds = enable_approle(root, mount=unique_name("approle"))
     login = hvac.Client(url=openbao.addr, token="")
     auth = login.auth.approle.login(role_id=creds.role_id, secret_id=creds.secret_id, mount_point=creds.mount)
     assert auth["auth"]["client_token"]
@@ -43,7 +38,7 @@ def test_approle_helper_logs_in(openbao: OpenBaoServer) -> None:
 
 def test_wrapped_secret_id_unwraps(openbao: OpenBaoServer) -> None:
     root = openbao.client()
-    creds = enable_approle(root, mount=_mount("approle"))
+    creds = enable_approle(root, mount=unique_name("approle"))
     wrapping_token = new_wrapped_secret_id(root, creds.mount, creds.role_name)
     unwrapped = openbao.client(token=wrapping_token).sys.unwrap()
     assert unwrapped["data"]["secret_id"]
@@ -52,7 +47,7 @@ def test_wrapped_secret_id_unwraps(openbao: OpenBaoServer) -> None:
 def test_jwt_helper_logs_in(openbao: OpenBaoServer) -> None:
     root = openbao.client()
     signer = JwtSigner()
-    mount = _mount("jwt")
+    mount = unique_name("jwt")
     enable_jwt(root, signer, mount=mount, role_name="task", audience="vault")
     login = hvac.Client(url=openbao.addr, token="")
     auth = login.auth.jwt.jwt_login(role="task", jwt=signer.mint("worker", "vault"), path=mount)
@@ -61,7 +56,7 @@ def test_jwt_helper_logs_in(openbao: OpenBaoServer) -> None:
 
 def test_jwt_helper_rejects_foreign_key(openbao: OpenBaoServer) -> None:
     root = openbao.client()
-    mount = _mount("jwt")
+    mount = unique_name("jwt")
     enable_jwt(root, JwtSigner(), mount=mount)
     login = hvac.Client(url=openbao.addr, token="")
     with pytest.raises(hvac.exceptions.InvalidRequest):
@@ -70,7 +65,7 @@ def test_jwt_helper_rejects_foreign_key(openbao: OpenBaoServer) -> None:
 
 def test_kubernetes_helper_logs_in(openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble) -> None:
     root = openbao.client()
-    mount = _mount("kubernetes")
+    mount = unique_name("kubernetes")
     enable_kubernetes(root, tokenreview_double, mount=mount, namespace="airflow", service_account="worker")
     token = JwtSigner().service_account_token("airflow", "worker", "vault")
     tokenreview_double.register(token, "airflow", "worker")
@@ -84,7 +79,7 @@ def test_kubernetes_helper_rejects_unknown_token(
     openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble
 ) -> None:
     root = openbao.client()
-    mount = _mount("kubernetes")
+    mount = unique_name("kubernetes")
     enable_kubernetes(root, tokenreview_double, mount=mount, namespace="airflow", service_account="worker")
     token = JwtSigner().service_account_token("airflow", "worker", "vault")
     login = hvac.Client(url=openbao.addr, token="")

@@ -75,6 +75,30 @@ class InitWorkspace:
             env[name] = value if isinstance(value, str) else json.dumps(value)
         return env
 
+    def approle_env(self, vault_addr: str, mount: str, role_id: str, secret_id: str) -> dict[str, str]:
+        """Return `env` for an AppRole login at ``mount``; ``secret_id`` may be plain or a wrapping token."""
+        return self.env(
+            vault_addr,
+            {
+                contract.ENV_AUTH_METHOD: "approle",
+                contract.ENV_AUTH_PATH: mount,
+                contract.ENV_APPROLE_ROLE_ID: role_id,
+                contract.ENV_APPROLE_SECRET_ID: secret_id,
+            },
+        )
+
+    def jwt_env(self, vault_addr: str, method: str, mount: str, role: str, jwt: str) -> dict[str, str]:
+        """Return `env` for a `kubernetes` or `jwt` login at ``mount`` that reads ``jwt`` from an identity file."""
+        return self.env(
+            vault_addr,
+            {
+                contract.ENV_AUTH_METHOD: method,
+                contract.ENV_AUTH_PATH: mount,
+                contract.ENV_ROLE: role,
+                contract.ENV_JWT_FILE: str(self.identity_file("sa-token", jwt)),
+            },
+        )
+
     def run(self, env: Mapping[str, str], timeout: float = 90) -> InitRun:
         started = time.monotonic()
         process = subprocess.run(

@@ -190,6 +190,11 @@ def _quoted(capabilities: str) -> str:
     return ", ".join(f'"{cap.strip()}"' for cap in capabilities.split(","))
 
 
+def unique_name(prefix: str) -> str:
+    """Return ``prefix`` with a random suffix, so tests sharing one server never reuse a mount or policy name."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
 def enable_auth(client: hvac.Client, method: str, mount: str) -> None:
     client.sys.enable_auth_method(method_type=method, path=mount)
 
