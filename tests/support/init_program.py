@@ -76,7 +76,7 @@ class InitWorkspace:
         return env
 
     def approle_env(self, vault_addr: str, mount: str, role_id: str, secret_id: str) -> dict[str, str]:
-        """Return `env` for an AppRole login at ``mount``; ``secret_id`` may be plain or a wrapping token."""
+        """Return `env` for an AppRole login at ``mount``, with a plain ``secret_id`` or a wrapping token."""
         return self.env(
             vault_addr,
             {
