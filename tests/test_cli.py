@@ -19,7 +19,15 @@ import pytest
 import yaml
 
 from tests.support.executor_run import EXECUTOR_PATH, WORKER_REPOSITORY, WORKER_TAG, worker_template, write_template
-from tests.support.openbao import JwtSigner, OpenBaoServer, enable_approle, enable_jwt, free_port, new_secret_id
+from tests.support.openbao import (
+    JwtSigner,
+    OpenBaoServer,
+    enable_approle,
+    enable_jwt,
+    free_port,
+    new_secret_id,
+    unique_name,
+)
 from tests.support.pods import NEWEST_KUBERNETES, OLDEST_KUBERNETES
 
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -196,13 +204,25 @@ def test_render_invalid_annotation(airflow_cli: AirflowCli) -> None:
 
 @pytest.fixture(scope="module")
 def approle(openbao: OpenBaoServer) -> Any:
-    return enable_approle(openbao.client(), mount=f"approle-{uuid.uuid4().hex[:8]}", policies=("default",))
+    return enable_approle(openbao.client(), mount=unique_name("approle"), policies=("default",))
 
 
 def check_settings(openbao: OpenBaoServer, **overrides: str) -> dict[str, str]:
     settings = {"AIRFLOW__VAULT_INIT__VAULT_ADDR": openbao.addr, "AIRFLOW__VAULT_INIT__LOGIN_TIMEOUT_SECONDS": "10"}
     settings.update(overrides)
     return settings
+
+
+def approle_check_settings(openbao: OpenBaoServer, approle: Any, secret_id: str) -> dict[str, str]:
+    """Return `check_settings` for an AppRole login whose secret id comes from the environment."""
+    return check_settings(
+        openbao,
+        AIRFLOW__VAULT_INIT__AUTH_METHOD="approle",
+        AIRFLOW__VAULT_INIT__AUTH_PATH=approle.mount,
+        AIRFLOW__VAULT_INIT__APPROLE_ROLE_ID=approle.role_id,
+        AIRFLOW__VAULT_INIT__APPROLE_SECRET_ID_SECRET="airflow-approle/secret-id",
+        VAULT_INIT_APPROLE_SECRET_ID=secret_id,
+    )
 
 
 def test_check_reaches_vault(airflow_cli: AirflowCli, openbao: OpenBaoServer) -> None:
@@ -236,14 +256,7 @@ def test_check_invalid_setting(airflow_cli: AirflowCli, openbao: OpenBaoServer) 
 
 def test_check_login_with_approle(airflow_cli: AirflowCli, openbao: OpenBaoServer, approle: Any) -> None:
     secret_id = new_secret_id(openbao.client(), approle.mount, approle.role_name)
-    settings = check_settings(
-        openbao,
-        AIRFLOW__VAULT_INIT__AUTH_METHOD="approle",
-        AIRFLOW__VAULT_INIT__AUTH_PATH=approle.mount,
-        AIRFLOW__VAULT_INIT__APPROLE_ROLE_ID=approle.role_id,
-        AIRFLOW__VAULT_INIT__APPROLE_SECRET_ID_SECRET="airflow-approle/secret-id",
-        VAULT_INIT_APPROLE_SECRET_ID=secret_id,
-    )
+    settings = approle_check_settings(openbao, approle, secret_id)
 
     result = airflow_cli.run("vault-init", "check", "--login", **settings)
 
@@ -257,14 +270,7 @@ def test_check_login_with_approle(airflow_cli: AirflowCli, openbao: OpenBaoServe
 
 def test_check_login_denied(airflow_cli: AirflowCli, openbao: OpenBaoServer, approle: Any) -> None:
     wrong_secret_id = str(uuid.uuid4())
-    settings = check_settings(
-        openbao,
-        AIRFLOW__VAULT_INIT__AUTH_METHOD="approle",
-        AIRFLOW__VAULT_INIT__AUTH_PATH=approle.mount,
-        AIRFLOW__VAULT_INIT__APPROLE_ROLE_ID=approle.role_id,
-        AIRFLOW__VAULT_INIT__APPROLE_SECRET_ID_SECRET="airflow-approle/secret-id",
-        VAULT_INIT_APPROLE_SECRET_ID=wrong_secret_id,
-    )
+    settings = approle_check_settings(openbao, approle, wrong_secret_id)
 
     result = airflow_cli.run("vault-init", "check", "--login", **settings)
 
@@ -277,7 +283,7 @@ def test_check_login_denied(airflow_cli: AirflowCli, openbao: OpenBaoServer, app
 
 def test_check_login_with_jwt(airflow_cli: AirflowCli, openbao: OpenBaoServer, tmp_path: Path) -> None:
     signer = JwtSigner()
-    mount = f"jwt-{uuid.uuid4().hex[:8]}"
+    mount = unique_name("jwt")
     enable_jwt(openbao.client(), signer, mount=mount, role_name="airflow-worker", audience="vault")
     jwt_file = tmp_path / "token"
     jwt_file.write_text(signer.service_account_token("airflow", "airflow-worker", audience="vault"))

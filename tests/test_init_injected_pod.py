@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from kubernetes.client import models as k8s
@@ -24,6 +23,7 @@ from tests.support.openbao import (
     enable_kubernetes,
     new_wrapped_secret_id,
     read_policy_for,
+    unique_name,
     write_policy,
 )
 
@@ -73,7 +73,7 @@ def _assert_command_is_the_program(pod: k8s.V1Pod) -> None:
 def kv_secret(openbao: OpenBaoServer) -> tuple[str, str]:
     """A KV v2 mount with one secret, and a policy that reads it."""
     root = openbao.client()
-    mount = f"kv-{uuid.uuid4().hex[:8]}"
+    mount = unique_name("kv")
     enable_engine(root, "kv", mount, {"version": "2"})
     root.secrets.kv.v2.create_or_update_secret("team/db", {"DB_USER": "airflow"}, mount_point=mount)
     write_policy(root, mount, read_policy_for({f"{mount}/data/team/*": "read"}))
@@ -85,7 +85,7 @@ def test_injected_approle_pod_runs(
 ) -> None:
     mount, policy = kv_secret
     root = openbao.client()
-    creds = enable_approle(root, mount=f"approle-{uuid.uuid4().hex[:8]}", policies=(policy,))
+    creds = enable_approle(root, mount=unique_name("approle"), policies=(policy,))
     config = VaultInitConfig.from_mapping(
         {
             "vault_addr": openbao.addr,
@@ -120,7 +120,7 @@ def test_injected_kubernetes_pod_runs(
     openbao: OpenBaoServer, tokenreview_double: TokenReviewDouble, workspace: InitWorkspace, kv_secret: tuple[str, str]
 ) -> None:
     mount, policy = kv_secret
-    auth_mount = f"k8s-{uuid.uuid4().hex[:8]}"
+    auth_mount = unique_name("k8s")
     enable_kubernetes(
         openbao.client(),
         tokenreview_double,

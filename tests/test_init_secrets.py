@@ -21,6 +21,7 @@ from tests.support.openbao import (
     enable_approle,
     enable_engine,
     read_policy_for,
+    unique_name,
     write_policy,
 )
 
@@ -65,20 +66,12 @@ def engines(openbao: OpenBaoServer) -> dict[str, str]:
 
 @pytest.fixture
 def reader(openbao: OpenBaoServer, engines: dict[str, str]) -> AppRoleCredentials:
-    return enable_approle(openbao.client(), mount=f"approle-{uuid.uuid4().hex[:8]}", policies=(engines["policy"],))
+    return enable_approle(openbao.client(), mount=unique_name("approle"), policies=(engines["policy"],))
 
 
 def _env(workspace: InitWorkspace, openbao: OpenBaoServer, reader: AppRoleCredentials, secrets: dict) -> dict[str, str]:
-    return workspace.env(
-        openbao.addr,
-        {
-            contract.ENV_AUTH_METHOD: "approle",
-            contract.ENV_AUTH_PATH: reader.mount,
-            contract.ENV_APPROLE_ROLE_ID: reader.role_id,
-            contract.ENV_APPROLE_SECRET_ID: reader.secret_id,
-            contract.ENV_SECRETS: secrets,
-        },
-    )
+    login = workspace.approle_env(openbao.addr, reader.mount, reader.role_id, reader.secret_id)
+    return login | {contract.ENV_SECRETS: json.dumps(secrets)}
 
 
 def _source_env_file(path: Path) -> dict[str, str]:
