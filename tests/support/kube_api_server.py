@@ -18,19 +18,22 @@ import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-LOOPBACK = "127.0.0.1"
+from tests.support.loopback import LOOPBACK, LoopbackHttpServer
+
+__all__ = ["LOOPBACK", "KubeApiServerDouble"]
+
 # How long a watch request stays open before it ends with no events; keeps the stock
 # executor's watcher processes from spinning while a test runs.
 _WATCH_PAUSE_SECONDS = 0.5
 _POD_PATH_PARTS = 5  # api, v1, namespaces, <namespace>, pods
 
 
-class KubeApiServerDouble:
+class KubeApiServerDouble(LoopbackHttpServer):
     """A recording Kubernetes pod API on 127.0.0.1, run by `start()`/`stop()` or as a context manager."""
 
     def __init__(self) -> None:
@@ -39,29 +42,10 @@ class KubeApiServerDouble:
         self.unhandled: list[str] = []
         self.pods: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), _handler_for(self))
+        super().__init__(_handler_for(self))
+        # HTTP/1.1 keep-alive connections hold their handler threads, so daemon threads let stop()
+        # return without waiting for the clients to disconnect.
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> KubeApiServerDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> KubeApiServerDouble:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def write_kubeconfig(self, path: Path, namespace: str = "default") -> Path:
         """Write a kubeconfig that points the real clients at this double."""

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-LOOPBACK = "127.0.0.1"
+from tests.support.loopback import LOOPBACK, LoopbackHttpServer
+
 _START_TIMEOUT_SECONDS = 30.0
 _STOP_TIMEOUT_SECONDS = 10.0
 
@@ -322,7 +323,7 @@ class ServiceAccount:
     audiences: tuple[str, ...]
 
 
-class TokenReviewDouble:
+class TokenReviewDouble(LoopbackHttpServer):
     """A loopback HTTP double of the Kubernetes TokenReview API.
 
     It authenticates exactly the JWTs registered with `register`, as their service account,
@@ -334,13 +335,7 @@ class TokenReviewDouble:
         self._accounts: dict[str, ServiceAccount] = {}
         self.reviews: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tokenreview-double", daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(self._handler_class(), thread_name="tokenreview-double")
 
     def register(self, token: str, namespace: str, name: str, audiences: tuple[str, ...] = ("vault",)) -> None:
         """Authenticate ``token`` as this service account from now on.
@@ -352,15 +347,6 @@ class TokenReviewDouble:
         uid = str(((claims.get("kubernetes.io") or {}).get("serviceaccount") or {}).get("uid") or uuid.uuid4())
         with self._lock:
             self._accounts[token] = ServiceAccount(namespace, name, uid, audiences)
-
-    def start(self) -> TokenReviewDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def review(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Return the TokenReview status for a request body, as the API server would."""
