@@ -31,11 +31,8 @@ def openbao() -> Iterator[OpenBaoServer]:
 @pytest.fixture
 def tokenreview_double() -> Iterator[TokenReviewDouble]:
     """A loopback double of the Kubernetes TokenReview API, for the kubernetes auth method."""
-    double = TokenReviewDouble().start()
-    try:
+    with TokenReviewDouble() as double:
         yield double
-    finally:
-        double.stop()
 
 
 @pytest.fixture

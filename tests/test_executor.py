@@ -39,11 +39,8 @@ HAS_BATCHED_CREATION = hasattr(vault_scheduler.AirflowKubernetesScheduler, "run_
 
 @pytest.fixture
 def kube_api() -> Iterator[KubeApiServerDouble]:
-    double = KubeApiServerDouble().start()
-    try:
+    with KubeApiServerDouble() as double:
         yield double
-    finally:
-        double.stop()
 
 
 @pytest.fixture
