@@ -19,7 +19,7 @@ SECRET_FILE_MODE = 0o440
 
 
 class DemoError(Exception):
-    """A step failed; the message is the reason printed on the step's line."""
+    """Raised when a step fails. The message is the reason printed on the step's line."""
 
 
 @dataclasses.dataclass
@@ -64,8 +64,16 @@ def describe_pod(pod: PodRun) -> list[str]:
         f"init containers: {', '.join(init_names)}",
         f"volumes: {'; '.join(_describe_volume(volume) for volume in spec.get('volumes') or ())}",
         f"env of task container {task['name']}: {', '.join(_describe_env(var) for var in task.get('env') or ())}",
-        f"full pod YAML: {pod.yaml_path}",
+        f"full pod YAML: {_shown_path(pod.yaml_path)}",
     ]
+
+
+def _shown_path(path: Path) -> Path:
+    """Return ``path`` relative to the working directory when it is inside it, else as it is."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _describe_volume(volume: dict[str, Any]) -> str:
@@ -135,7 +143,7 @@ def mapped_env(pod: PodRun, container: dict[str, Any]) -> dict[str, str]:
 
 def check_mode(path: Path) -> None:
     if not path.is_file():
-        raise DemoError(f"{path.name} was not written")
+        raise DemoError(f"{path.name} is missing: vault-init did not write it")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode != SECRET_FILE_MODE:
         raise DemoError(f"{path.name} has mode {mode:04o}, expected {SECRET_FILE_MODE:04o}")

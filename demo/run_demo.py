@@ -1,10 +1,10 @@
 """Run the whole provider end to end on this machine: `make demo`.
 
-The demo starts an OpenBao dev server, parses the shipped example DAGs with Airflow, builds
-a worker pod with the real `VaultKubernetesExecutor` and an operator pod with the real
-`VaultKubernetesPodOperator`, runs each pod's `vault-init` command locally against OpenBao,
-and reads the secrets as the task would. No cluster is needed: the pods go to loopback
-doubles of the Kubernetes API, and local directories stand in for the pod volumes.
+The demo starts an OpenBao dev server and parses the shipped example DAGs with Airflow. It
+builds a worker pod with the real `VaultKubernetesExecutor` and an operator pod with the real
+`VaultKubernetesPodOperator`. For each pod it runs the `vault-init` command locally against
+OpenBao, then reads the secrets as the task would. No cluster is needed, because the pods go
+to loopback doubles of the Kubernetes API and local directories stand in for pod volumes.
 
 Every step prints one line with OK or the failure reason. Nothing here prints a token, a
 secret id or a secret value. Every temporary file and process is removed at the end, also
@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Run as `python demo/run_demo.py`, the script's own folder is on sys.path but the
-# repository root, which holds the `tests.support` helpers, is not.
+# repository root, which contains the `tests.support` helpers, is not.
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
@@ -92,8 +92,8 @@ LOGIN_TIMEOUT_SECONDS = "30"
 class Demo:
     """The demo's state: the temporary root, the running servers and what each step built.
 
-    Every resource registers its clean-up when it is created; `close` runs them in reverse
-    order and restores the environment variables the demo set in this process.
+    Every resource registers its clean-up when it is created. `close` runs them in reverse
+    order, then restores the environment variables the demo set in this process.
     """
 
     def __init__(self, output_dir: Path) -> None:
@@ -251,7 +251,7 @@ def _dag_bag(folder: Path) -> Any:
         from airflow.dag_processing.dagbag import DagBag
     except ImportError:  # Airflow 2
         from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
-    # Airflow 2's DagBag also loads Airflow's own example DAGs unless told not to.
+    # Airflow 2's DagBag also loads Airflow's own example DAGs unless include_examples is False.
     if "include_examples" in DagBag.__init__.__code__.co_varnames:
         return DagBag(dag_folder=str(folder), include_examples=False)  # type: ignore[call-arg]
     return DagBag(dag_folder=str(folder))
@@ -288,8 +288,8 @@ def build_executor_pod(demo: Demo) -> list[str]:
 
     work = demo.root / "executor"
     work.mkdir()
-    # The worker pod template of a typical deployment: two init containers of its own and
-    # the service account that Vault's jwt role sees in the projected token.
+    # The worker pod template of a typical deployment, with two init containers of its own. Its
+    # service account becomes the subject of the projected token that Vault's jwt role checks.
     template = worker_template(["git-sync-init", "wait-for-db"])
     template["spec"]["serviceAccountName"] = WORKER_SERVICE_ACCOUNT
     settings = executor_settings(work, kube_api) | demo.airflow_env
@@ -458,6 +458,8 @@ def read_rendered_secrets(demo: Demo) -> list[str]:
 
 @dataclasses.dataclass(frozen=True)
 class Step:
+    """One line of the demo: its title and the function that runs it and returns the detail lines."""
+
     title: str
     run: Callable[[Demo], list[str]]
 
@@ -483,7 +485,7 @@ def run(
 ) -> bool:
     """Run ``steps`` in order, stopping at the first failure, then clean up; return whether all succeeded.
 
-    ``before_cleanup`` sees the demo's state after the last step, before anything is removed.
+    ``before_cleanup`` is called with the demo after the last step, before anything is removed.
     A KeyboardInterrupt still runs the clean-up, then propagates.
     """
     total = len(steps) + 1
@@ -515,7 +517,7 @@ def _run_step(
         echo(_line(number, total, title, "INTERRUPTED"))
         raise
     except Exception as error:
-        # A failure line names the error type only when the message alone would not say what broke.
+        # A DemoError message states the failure in full. Any other error gets its type in front.
         reason = str(error) if isinstance(error, DemoError) else f"{type(error).__name__}: {error}"
         echo(_line(number, total, title, f"FAILED: {reason}"))
         return False
