@@ -20,6 +20,7 @@ import functools
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -189,8 +190,6 @@ def start_vault(demo: Demo) -> list[str]:
 
 
 def _random_value() -> str:
-    import secrets
-
     return secrets.token_urlsafe(18)
 
 
