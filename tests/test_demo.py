@@ -68,10 +68,10 @@ def test_demo_steps_succeed(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -
     assert [path.name for path in pod_files] == ["executor-pod.yaml", "operator-pod.yaml"]
     shown = captured.out + captured.err + "".join(path.read_text() for path in pod_files)
     hidden = seen["hidden"]
+    # Each value is long and random, so finding none of them in the output means something.
     assert sorted(name for name, value in hidden.items() if len(value) >= 16) == sorted(hidden)
     # Names only, so a failure does not print the value it found.
     assert [name for name, value in hidden.items() if value in shown] == []
-
 
     executor_pod = yaml.safe_load(pod_files[0].read_text())
     operator_pod = yaml.safe_load(pod_files[1].read_text())
