@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from demo import run_demo
 
 # Settings the demo sets in this process while it runs; each must be back to its old value after.
 RESTORED_VARIABLES = ("HOME", "AIRFLOW_HOME", "AIRFLOW__CORE__EXECUTOR", "AIRFLOW__VAULT_INIT__VAULT_ADDR")
+STEP_LINE = re.compile(r"\[\d+/\d+\] ")
 
 
 def collect_state(seen: dict[str, Any]) -> Any:
@@ -40,7 +42,8 @@ def check_cleaned_up(demo: run_demo.Demo) -> None:
 
 
 def step_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.startswith("[")]
+    # Airflow's own log lines start with "[" and a timestamp; step lines with "[number/total]".
+    return [line for line in output.splitlines() if STEP_LINE.match(line)]
 
 
 def test_demo_steps_succeed(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
