@@ -30,8 +30,12 @@ test-%: .venv-%/.installed
 	.venv-$*/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: .venv-newest/.installed
-	.venv-newest/bin/ruff check airflow_vault_provider tests bench
+	.venv-newest/bin/ruff check airflow_vault_provider tests bench demo
 	.venv-newest/bin/mypy airflow_vault_provider
+
+# The whole system end to end on this machine: OpenBao, Airflow, both pods, vault-init, the task.
+demo: .venv-newest/.installed
+	.venv-newest/bin/python demo/run_demo.py
 
 bench: .venv-newest/.installed
 	.venv-newest/bin/python bench/injection_overhead.py

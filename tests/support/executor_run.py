@@ -10,14 +10,17 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 import yaml
 from airflow.providers.cncf.kubernetes.version_compat import AIRFLOW_V_3_0_PLUS
 
 from airflow_vault_provider.executors.vault_kubernetes_executor import VaultKubernetesExecutor
 from tests.support.kube_api_server import KubeApiServerDouble
+
+if TYPE_CHECKING:
+    # Only for annotations, so the demo, which imports this module, needs no pytest.
+    import pytest
 
 EXECUTOR_PATH = "airflow_vault_provider.executors.vault_kubernetes_executor.VaultKubernetesExecutor"
 WORKER_REPOSITORY = "registry.example.com/airflow"
@@ -94,8 +97,8 @@ def started_executor(executor_class: type[Any] = VaultKubernetesExecutor) -> Any
     return executor
 
 
-def submit(executor: Any, tasks: list[TaskSpec]) -> dict[str, Any]:
-    """Submit ``tasks`` the way this Airflow version's scheduler does; return their keys by task id."""
+def submit(executor: Any, tasks: list[TaskSpec], dag_id: str = DAG_ID) -> dict[str, Any]:
+    """Submit ``tasks`` of ``dag_id`` the way this Airflow version's scheduler does; return their keys by task id."""
     keys: dict[str, Any] = {}
     run_id = "manual__2026-01-01T00:00:00+00:00"
     if AIRFLOW_V_3_0_PLUS:
@@ -106,7 +109,7 @@ def submit(executor: Any, tasks: list[TaskSpec]) -> dict[str, Any]:
             ti = TaskInstanceDTO(
                 id=uuid.uuid4(),
                 task_id=spec.task_id,
-                dag_id=DAG_ID,
+                dag_id=dag_id,
                 run_id=run_id,
                 try_number=1,
                 dag_version_id=uuid.uuid4(),
@@ -117,7 +120,7 @@ def submit(executor: Any, tasks: list[TaskSpec]) -> dict[str, Any]:
             )
             workload = workloads.ExecuteTask(
                 ti=ti,
-                dag_rel_path=Path("vault_demo.py"),
+                dag_rel_path=Path(f"{dag_id}.py"),
                 bundle_info=workloads.BundleInfo(name="dags-folder"),
                 log_path=None,
                 token="",
@@ -130,8 +133,8 @@ def submit(executor: Any, tasks: list[TaskSpec]) -> dict[str, Any]:
     from airflow.models.taskinstancekey import TaskInstanceKey
 
     for spec in tasks:
-        key = TaskInstanceKey(DAG_ID, spec.task_id, run_id, 1, -1)
-        command = ["airflow", "tasks", "run", DAG_ID, spec.task_id, run_id, "--local"]
+        key = TaskInstanceKey(dag_id, spec.task_id, run_id, 1, -1)
+        command = ["airflow", "tasks", "run", dag_id, spec.task_id, run_id, "--local"]
         executor.execute_async(key=key, command=command, executor_config=spec.executor_config)
         executor.running.add(key)
         keys[spec.task_id] = key
