@@ -43,7 +43,6 @@ if str(REPO_ROOT) not in sys.path:
 import airflow_vault_provider.example_dags as example_dags  # noqa: E402
 from airflow_vault_provider import contract  # noqa: E402
 from demo.pods import DemoError, PodRun, check_mode, create_volumes, describe_pod, mapped_env  # noqa: E402
-from tests.support.kube_api import KubeApiDouble  # noqa: E402
 from tests.support.kube_api_server import KubeApiServerDouble  # noqa: E402
 from tests.support.openbao import (  # noqa: E402
     AppRoleCredentials,
@@ -406,8 +405,8 @@ def _vault_hook_keys(demo: Demo, env: Mapping[str, str], secret_path: str) -> li
 
 def build_operator_pod(demo: Demo) -> list[str]:
     """Run the operator example with `dag.test()` against a Kubernetes API double; record its pod."""
-    kube_api = KubeApiDouble().__enter__()
-    demo.on_close(kube_api.__exit__, None, None, None)
+    kube_api = KubeApiServerDouble().start()
+    demo.on_close(kube_api.stop)
     kubeconfig = kube_api.write_kubeconfig(demo.root / "operator-kubeconfig")
     connection = {"conn_type": "kubernetes", "extra": {"kube_config_path": str(kubeconfig), "namespace": NAMESPACE}}
 
@@ -421,9 +420,9 @@ def build_operator_pod(demo: Demo) -> list[str]:
     output = result.stdout + result.stderr
     if "DAG RUN STATE: success" not in output:
         raise DemoError(f"the {OPERATOR_DAG_ID} DAG run did not succeed: {_last_line(output)}")
-    if len(kube_api.created) != 1:
-        raise DemoError(f"the operator created {len(kube_api.created)} pods, expected 1")
-    pod = _record_pod(demo, "operator", kube_api.created[0])
+    if len(kube_api.created_pods) != 1:
+        raise DemoError(f"the operator created {len(kube_api.created_pods)} pods, expected 1")
+    pod = _record_pod(demo, "operator", kube_api.created_pods[0])
     return describe_pod(pod)
 
 
