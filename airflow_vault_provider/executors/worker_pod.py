@@ -6,10 +6,10 @@ and on the pod that `airflow vault-init render` prints, so both show the same re
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from airflow.providers.common.compat.sdk import Stats
+from airflow.utils.log.logging_mixin import LoggingMixin
 from kubernetes.client import models as k8s
 
 from airflow_vault_provider.config import VaultInitConfig, VaultInitConfigError
@@ -55,7 +55,7 @@ def task_key_of(pod: k8s.V1Pod) -> str:
     return ", ".join(f"{name}={annotations[name]}" for name in _TASK_ANNOTATIONS if name in annotations)
 
 
-class WorkerPodPreparer:
+class WorkerPodPreparer(LoggingMixin):
     """Injects `vault-init` into worker pods with fixed settings, and reports each result.
 
     ``failure`` is the exception class raised for an invalid per-task setting. The executor
@@ -74,7 +74,6 @@ class WorkerPodPreparer:
         self.executors = executors
         self.failure = failure
         self.team_name = team_name
-        self.log = logging.getLogger(__name__)
 
     def prepare(self, pod: k8s.V1Pod, task_key: object = None) -> k8s.V1Pod:
         """Return ``pod`` with the executor list and, unless it opts out, `vault-init` added.
