@@ -60,10 +60,10 @@ class Prototype(Generic[Model]):
 
     def new(self) -> Model:
         copied: Model = self._model_class.__new__(self._model_class)
-        state = self._state.copy()
+        state = copied.__dict__
+        state.update(self._state)
         for field, make in self._children:
             state[field] = make()
-        copied.__dict__.update(state)
         return copied
 
 
