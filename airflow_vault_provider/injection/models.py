@@ -5,9 +5,9 @@ given one, which costs about 20 us a model (measured with `bench/model_construct
 several times the rest of an injection. All models built here share one configuration
 instead. It is only read, for client-side validation of field values.
 
-The pieces an injection adds depend mostly on the settings, not on the pod, so they are
-built once per settings as a `Prototype` and cloned for each pod: a clone is a new object
-tree with no mutable part shared, made without running the constructors again.
+The pieces an injection adds depend mostly on the settings, not on the pod. They are built
+once per settings as a `Prototype` and cloned for each pod. A clone is a new object tree
+that shares no mutable part, made without running the constructors again.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from airflow_vault_provider.injection.models import Prototype
 from airflow_vault_provider.injection.security import init_security_context
 from airflow_vault_provider.injection.volumes import task_container_mounts, vault_volumes
 
-# Settings differ per pod only through annotations, so a deployment sees few distinct ones.
-# The limit bounds memory if annotations vary without end (e.g. templated roles).
+# Settings differ per pod only through annotations, so a deployment has few distinct values.
+# The limit bounds memory when annotations vary without end (for example templated roles).
 _MAX_CACHED_SETTINGS = 256
 
 
