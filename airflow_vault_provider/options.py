@@ -13,9 +13,10 @@ VERSION_ADDED = "0.1.0"
 DEPLOYMENT_ONLY = frozenset({"enabled", "inject_by_default"})
 
 # Options registered as sensitive. Airflow reads the `_cmd` and `_secret` forms of an option
-# only when it is sensitive, and these are the ones a deployment typically keeps in a secrets
-# backend. None of them is a secret in the pod: they are identifiers and references.
-SENSITIVE = frozenset({"vault_addr", "role", "approle_role_id", "approle_secret_id_secret"})
+# only when it is sensitive, and it also masks a sensitive option's value in every log line.
+# The AppRole identifiers are what a deployment keeps in a secrets backend; the address and
+# role stay plain, because masking them would hide common words such as a role name.
+SENSITIVE = frozenset({"approle_role_id", "approle_secret_id_secret"})
 
 DEFAULT_COMMAND = '["python", "-m", "airflow_vault_provider.init"]'
 DEFAULT_RESOURCES = '{"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}'

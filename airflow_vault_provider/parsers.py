@@ -10,6 +10,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -245,7 +246,33 @@ def _parse_resources(value: str, origin: str) -> tuple[tuple[str, tuple[tuple[st
             pairs.append((str(resource), str(amount)))
         if pairs:
             sections.append((section, tuple(pairs)))
+
+    # Kubernetes rejects a container whose request is above its limit, at pod creation.
+    requests, limits = data.get("requests", {}), data.get("limits", {})
+    for resource in sorted(set(requests) & set(limits)):
+        if _quantity_value(str(requests[resource])) > _quantity_value(str(limits[resource])):
+            raise VaultInitConfigError(
+                _key(origin),
+                value,
+                origin,
+                f"requests.{resource} = {requests[resource]!r} is above limits.{resource} = "
+                f"{limits[resource]!r}; Kubernetes rejects such a pod. Lower the request or raise the limit.",
+            )
     return tuple(sections)
+
+
+_QUANTITY_FACTORS = {
+    "": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10) ** 3, "M": Decimal(10) ** 6,
+    "G": Decimal(10) ** 9, "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
+    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
+}  # fmt: skip
+
+
+def _quantity_value(quantity: str) -> Decimal:
+    """Return a quantity already matched by `_QUANTITY_RE` as a plain number."""
+    number = quantity.rstrip("kmMGTPEi")
+    return Decimal(number) * _QUANTITY_FACTORS[quantity[len(number):]]
 
 
 def _parse_quantity(value: str, origin: str) -> str:

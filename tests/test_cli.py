@@ -249,7 +249,7 @@ def test_check_invalid_setting(airflow_cli: AirflowCli, openbao: OpenBaoServer) 
 
     assert result.returncode != 0
     message = last_line(result.stderr)
-    assert message.startswith("[vault_init] is invalid:")
+    assert message.startswith("Invalid Vault init setting [vault_init] token_expiration_seconds:")
     assert "token_expiration_seconds" in message
     assert "'60'" in message
 

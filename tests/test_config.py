@@ -43,6 +43,14 @@ def test_auth_path_defaults_to_method_name():
     assert _parse(auth_method="jwt", auth_path="/jwt-prod/").auth_path == "jwt-prod"
 
 
+def test_resources_accept_request_equal_to_limit():
+    equal = '{"requests": {"cpu": "500m", "memory": "128Mi"}, "limits": {"cpu": "0.5", "memory": "128Mi"}}'
+
+    config = _parse(resources=equal)
+
+    assert config.resources_dict()["requests"] == {"cpu": "500m", "memory": "128Mi"}
+
+
 def test_secrets_accept_paths_and_specs():
     config = _parse(secrets='{"db.json": "secret/data/db", "api": {"path": "kv/api", "format": "raw", "key": "token"}}')
 
@@ -61,6 +69,8 @@ def test_secrets_accept_paths_and_specs():
         ("volume_size_limit", "0", "positive Kubernetes quantity"),
         ("resources", '{"requests": {"cpu": "lots"}}', "requests.cpu = 'lots' is not a Kubernetes quantity"),
         ("resources", "[1, 2]", "Use a JSON object"),
+        ("resources", '{"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}', "requests.cpu = '2' is above limits.cpu"),
+        ("resources", '{"requests": {"memory": "1Gi"}, "limits": {"memory": "512Mi"}}', "is above limits.memory"),
         ("resources", '{"request": {}}', "Use a JSON object"),
         ("vault_addr", "vault:8200", "http:// or https://"),
         ("token_expiration_seconds", "300", "at least 600"),
@@ -229,21 +239,29 @@ def test_from_airflow_conf_reads_environment(airflow_conf, monkeypatch):
 
 
 def test_from_airflow_conf_runs_cmd_keys(airflow_conf, monkeypatch):
-    monkeypatch.setenv("AIRFLOW__VAULT_INIT__VAULT_ADDR_CMD", f"echo {ADDR}")
-    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE_CMD", "echo from-cmd")
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__VAULT_ADDR", ADDR)
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__APPROLE_ROLE_ID_CMD", "echo role-id-from-cmd")
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__APPROLE_SECRET_ID_SECRET_CMD", "echo approle/secret-id")
 
     config = VaultInitConfig.from_airflow_conf()
 
-    assert config.vault_addr == ADDR
-    assert config.role == "from-cmd"
+    assert config.approle_role_id == "role-id-from-cmd"
+    assert (config.approle_secret_id_secret.name, config.approle_secret_id_secret.key) == ("approle", "secret-id")
+
+
+def test_cmd_ignored_for_plain_options(airflow_conf, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__VAULT_ADDR", ADDR)
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE_CMD", "echo from-cmd")
+
+    assert VaultInitConfig.from_airflow_conf().role == ""
 
 
 def test_environment_wins_over_cmd(airflow_conf, monkeypatch):
     monkeypatch.setenv("AIRFLOW__VAULT_INIT__VAULT_ADDR", ADDR)
-    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE", "from-env")
-    monkeypatch.setenv("AIRFLOW__VAULT_INIT__ROLE_CMD", "echo from-cmd")
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__APPROLE_ROLE_ID", "role-id-from-env")
+    monkeypatch.setenv("AIRFLOW__VAULT_INIT__APPROLE_ROLE_ID_CMD", "echo role-id-from-cmd")
 
-    assert VaultInitConfig.from_airflow_conf().role == "from-env"
+    assert VaultInitConfig.from_airflow_conf().approle_role_id == "role-id-from-env"
 
 
 def test_from_airflow_conf_uses_worker_image(airflow_conf, monkeypatch):

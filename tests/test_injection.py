@@ -81,6 +81,15 @@ def test_operator_pod_without_image_is_rejected():
     assert "worker_container_repository" in str(error.value)
 
 
+def test_worker_pod_without_image_names_worker_settings():
+    pod = worker_pod()
+    container(pod, "base").image = None
+
+    with pytest.raises(VaultInitConfigError, match="has no image either") as error:
+        inject_vault_init(pod, settings())
+    assert "worker_container_repository" in str(error.value)
+
+
 # 2. One in-memory volume with a size limit.
 
 

@@ -62,7 +62,7 @@ def _valid_settings() -> VaultInitConfig:
         config = VaultInitConfig.from_airflow_conf()
         config.check_complete()
     except VaultInitConfigError as error:
-        raise SystemExit(f"[vault_init] is invalid: {error}") from None
+        raise SystemExit(str(error)) from None
     return config
 
 

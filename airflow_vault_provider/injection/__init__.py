@@ -141,8 +141,18 @@ def _with_vault_access(
 def _worker_image(pod: k8s.V1Pod, task_container: k8s.V1Container) -> str:
     """Return the Airflow worker image when the pod is an executor worker, else fail."""
     labels = (pod.metadata.labels if pod.metadata else None) or {}
-    if str(labels.get(_WORKER_POD_LABEL, "")).lower() == "true" and task_container.image:
+    is_worker = str(labels.get(_WORKER_POD_LABEL, "")).lower() == "true"
+    if is_worker and task_container.image:
         return task_container.image
+    if is_worker:
+        raise VaultInitConfigError(
+            "image",
+            "",
+            f"for pod {_pod_name(pod)}: [vault_init] image",
+            f"The worker pod's container {task_container.name!r} has no image either: set "
+            "[kubernetes_executor] worker_container_repository and worker_container_tag, an image "
+            "in the pod template, or [vault_init] image.",
+        )
     raise VaultInitConfigError(
         "image",
         "",
