@@ -284,8 +284,8 @@ def test_retrying_stops_at_deadline() -> None:
         raise VaultUnreachableError("connection refused")
 
     with pytest.raises(InitError) as caught:
-        _client(0.5).retrying("login", attempt)
+        _client(0.5).retrying("logging in", attempt)
 
     assert caught.value.code == ExitCode.VAULT_UNAVAILABLE
-    assert "during login" in caught.value.message
+    assert "while logging in" in caught.value.message
     assert "connection refused" in caught.value.message

@@ -85,7 +85,7 @@ def login(client: VaultClient, settings: Settings, credentials: Credentials) -> 
     log.info("Logging in with %s", subject)
     try:
         response = client.retrying(
-            "login", lambda: client.request("POST", f"auth/{settings.auth_path}/login", body=body)
+            "logging in", lambda: client.request("POST", f"auth/{settings.auth_path}/login", body=body)
         )
     except VaultResponseError as error:
         raise InitError(

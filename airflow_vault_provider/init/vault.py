@@ -169,7 +169,7 @@ class VaultClient:
     def timed_out(self, action: str, problem: str) -> InitError:
         return InitError(
             ExitCode.VAULT_UNAVAILABLE,
-            f"Timed out after {self._deadline.seconds:g} s ({contract.ENV_TIMEOUT_SECONDS}) during {action}: "
+            f"Timed out after {self._deadline.seconds:g} s ({contract.ENV_TIMEOUT_SECONDS}) while {action}: "
             f"Vault at {self.addr} is {problem}. Check that {contract.ENV_VAULT_ADDR} is Vault's address as "
             "seen from the pod, that DNS and network policies let the pod reach it, and that Vault is unsealed "
             "and has an active node.",
