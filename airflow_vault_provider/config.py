@@ -29,6 +29,8 @@ from airflow_vault_provider.parsers import (
 __all__ = ["SecretKeyRef", "SecretSpec", "VaultInitConfig", "VaultInitConfigError"]
 
 _SECRET_ANNOTATION = contract.ANNOTATION_PREFIX + "secret-"
+# Bounds memory when annotations vary without end, for example a templated role per task.
+_MAX_CACHED_OVERRIDES = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +114,18 @@ class VaultInitConfig:
         overrides.pop(contract.ANNOTATION_INJECT, None)
         if not overrides:
             return self
-        return self._with_annotations(overrides)
+
+        # The scheduler resolves the same task annotations for every try and again for its log
+        # line, so each distinct set is parsed once per settings value.
+        key = tuple(sorted(overrides.items()))
+        cache = self._per_pod_cache
+        resolved = cache.get(key)
+        if resolved is None:
+            resolved = self._with_annotations(overrides)
+            if len(cache) >= _MAX_CACHED_OVERRIDES:
+                cache.clear()
+            cache[key] = resolved
+        return resolved
 
     def wants_injection(self, annotations: Mapping[str, str] | None) -> bool:
         """Return True when a pod with these annotations gets the init container."""
@@ -163,6 +176,10 @@ class VaultInitConfig:
 
     def resources_dict(self) -> dict[str, dict[str, str]]:
         return {section: dict(pairs) for section, pairs in self.resources}
+
+    @cached_property
+    def _per_pod_cache(self) -> dict[tuple[tuple[str, str], ...], VaultInitConfig]:
+        return {}
 
     @cached_property
     def config_hash(self) -> str:

@@ -13,7 +13,7 @@ SECRETS_VOLUME_NAME = "vault-secrets"
 SA_TOKEN_VOLUME_NAME = "vault-sa-token"
 CA_VOLUME_NAME = "vault-ca"
 
-# Where the injector mounts the identity and CA files inside `vault-init`.
+# Mount points of the identity and CA files inside `vault-init`.
 SA_TOKEN_DIR = "/var/run/secrets/vault.airflow/serviceaccount"
 SA_TOKEN_FILE_NAME = "token"
 CA_DIR = "/var/run/secrets/vault.airflow/ca"

@@ -44,7 +44,7 @@ def get_provider_info() -> dict[str, Any]:
         ),
         "versions": [__version__],
         "executors": ["airflow_vault_provider.executors.vault_kubernetes_executor.VaultKubernetesExecutor"],
-        # Airflow 3 loads `airflow vault-init` from here; Airflow 2 ignores the key and asks
+        # Airflow 3 loads `airflow vault-init` from here; Airflow 2 ignores the key and calls
         # the configured executor's get_cli_commands() instead.
         "cli": ["airflow_vault_provider.cli.definition.get_vault_init_cli_commands"],
         "config": _config_section(),

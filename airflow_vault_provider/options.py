@@ -14,8 +14,8 @@ DEPLOYMENT_ONLY = frozenset({"enabled", "inject_by_default"})
 
 # Options registered as sensitive. Airflow reads the `_cmd` and `_secret` forms of an option
 # only when it is sensitive, and it also masks a sensitive option's value in every log line.
-# The AppRole identifiers are what a deployment keeps in a secrets backend; the address and
-# role stay plain, because masking them would hide common words such as a role name.
+# A deployment keeps the AppRole identifiers in a secrets backend. The address and the role
+# stay plain, because masking them would hide common words such as a role name.
 SENSITIVE = frozenset({"approle_role_id", "approle_secret_id_secret"})
 
 DEFAULT_COMMAND = '["python", "-m", "airflow_vault_provider.init"]'

@@ -543,8 +543,8 @@ def _last_line(text: str) -> str:
 def _interrupt_on_signal(main_pid: int) -> Callable[[int, types.FrameType | None], None]:
     """Return a signal handler that interrupts the demo's own process like Ctrl-C.
 
-    Processes forked from the demo, such as the executor's pod watcher, inherit the handler;
-    they get the signal's default action instead, so they end when the executor stops them.
+    Processes forked from the demo, such as the executor's pod watcher, inherit the handler.
+    They get the signal's default action instead, so they end when the executor stops them.
     """
 
     def handle(signum: int, frame: types.FrameType | None) -> None:

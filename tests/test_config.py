@@ -154,6 +154,24 @@ def test_annotations_override_and_leave_base_unchanged():
     assert pod_config.config_hash != base.config_hash
 
 
+def test_same_annotations_resolve_once():
+    base = _parse()
+    annotations = {"vault.airflow/role": "billing", "dag_id": "billing"}
+
+    first = base.for_pod(annotations)
+
+    assert base.for_pod(dict(annotations)) is first
+    assert base.for_pod({"vault.airflow/role": "other"}).role == "other"
+
+
+def test_invalid_annotation_fails_every_time():
+    base = _parse()
+
+    for _ in range(2):
+        with pytest.raises(VaultInitConfigError, match=r"vault\.airflow/role"):
+            base.for_pod({"vault.airflow/role": "bad role!"})
+
+
 def test_pod_without_annotations_reuses_base():
     base = _parse()
 

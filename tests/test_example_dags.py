@@ -18,7 +18,7 @@ PROVIDER_DIR = Path(airflow_vault_provider.__file__).parent
 
 
 def dag_bag(folder: Path) -> DagBag:
-    # Airflow 2's DagBag would also load Airflow's own example DAGs unless told not to.
+    # Airflow 2's DagBag would also load Airflow's own example DAGs unless configured not to.
     if "include_examples" in DagBag.__init__.__code__.co_varnames:
         return DagBag(dag_folder=str(folder), include_examples=False)
     return DagBag(dag_folder=str(folder))

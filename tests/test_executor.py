@@ -1,8 +1,8 @@
 """VaultKubernetesExecutor end to end: start(), task submission and sync() against an API double.
 
 On cncf-kubernetes 10.25 (newest pair) pods are built in `_build_pod_request`, on both the
-sequential and the batched asynchronous path; on 10.10 (oldest pair) in `run_next`, then
-sent by `run_pod_async`. Each test runs the creation path of the installed release.
+sequential and the batched asynchronous path. On 10.10 (oldest pair) they are built in
+`run_next`, then sent by `run_pod_async`. Each test runs the creation path of the installed release.
 """
 
 from __future__ import annotations
@@ -260,8 +260,8 @@ def test_injection_logged_and_counted(
         ("vault_init.injection_failed", {"namespace": "airflow"}),
     ]
     (pod,) = kube_api.created_pods
-    # Airflow 2 routes the executor's log through the standard library (caplog sees it);
-    # Airflow 3 renders it with structlog straight to the process output.
+    # Airflow 2 routes the executor's log through the standard library, so caplog captures
+    # it. Airflow 3 renders it with structlog straight to the process output.
     logged = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
     printed = capfd.readouterr().out.splitlines()
     (line,) = [text for text in logged if "Injected vault-init" in text] or [

@@ -112,7 +112,7 @@ def test_template_volumes_are_kept_in_order():
 # 3. Mounted read-write into vault-init, read-only into the target containers.
 
 
-def test_mounts_read_write_in_init_and_read_only_in_base():
+def test_mount_modes_in_init_and_base():
     pod = inject_vault_init(worker_pod(), settings())
 
     init_mount = _mounts(init_container(pod))["vault-secrets"]

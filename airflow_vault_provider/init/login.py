@@ -97,7 +97,7 @@ def login(client: VaultClient, settings: Settings, credentials: Credentials) -> 
 
 
 def is_wrapping_token(secret_id: str, wrapping: str) -> bool:
-    """Whether ``secret_id`` is a response-wrapping token rather than a plain secret id.
+    """Return True when ``secret_id`` is a response-wrapping token rather than a plain secret id.
 
     ``wrapping`` is "wrapped" or "plain" when VAULT_INIT_APPROLE_SECRET_ID_WRAPPED is true or false.
     On "auto", a UUID (what

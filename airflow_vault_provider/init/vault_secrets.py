@@ -5,9 +5,9 @@ How a KV version 2 secret is recognised, in order:
    return it for any token whose policies grant some capability under that mount. On a
    version 2 mount, a path without `data/` right after the mount gets it inserted, so
    `secret/team/db` and `secret/data/team/db` read the same secret.
-2. When that endpoint is not available to the token, the path is read as given, and a
-   response whose `data` has exactly the keys `data` and `metadata`, with `version` and
-   `created_time` in the metadata, is taken to be KV version 2.
+2. When that endpoint is not available to the token, the path is read as given. A response
+   whose `data` has exactly the keys `data` and `metadata` is then taken to be KV version 2
+   when the metadata contains `version` and `created_time`.
 A KV version 2 secret is written as its inner `data`. Every other response is written as
 its `data` field, as the engine returned it.
 """

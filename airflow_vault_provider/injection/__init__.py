@@ -26,7 +26,7 @@ _BASE_CONTAINER_NAME = "base"
 
 
 def is_injected(pod: k8s.V1Pod) -> bool:
-    """Whether ``pod`` is marked injected and still holds `vault-init` and its volume."""
+    """Return True when ``pod`` is marked injected and still contains `vault-init` and its volume."""
     annotations = (pod.metadata.annotations if pod.metadata else None) or {}
     if annotations.get(contract.ANNOTATION_STATUS) != contract.STATUS_INJECTED or pod.spec is None:
         return False

@@ -29,7 +29,7 @@ _PARSE_CHECK_CONFIG = VaultInitConfig(vault_addr="https://parse-check.invalid")
 
 
 def is_templated(value: object) -> bool:
-    """Whether ``value`` (or any string inside it) still contains a Jinja expression."""
+    """Return True when ``value``, or any string inside it, still contains a Jinja expression."""
     if isinstance(value, str):
         return any(marker in value for marker in _TEMPLATE_MARKERS)
     if isinstance(value, Mapping):
